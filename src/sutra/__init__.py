@@ -1,0 +1,1 @@
+"""Sutra: an explainable reasoning engine."""
