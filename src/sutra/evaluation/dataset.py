@@ -1,0 +1,212 @@
+"""Load and validate an evaluation set in the shared format (`corpus.jsonl` + `questions.jsonl`).
+
+Every problem is an `InputError` naming the file and line. Ids a question refers to (`support`,
+`context_ids`, `meta.task1_context_ids`) must resolve; ids missing from the set's own corpus are looked up in
+the corpus-only folders beside it (EntailmentBank's questions point into `../worldtree/corpus.jsonl`), or in
+corpora given explicitly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sutra.errors import InputError
+from sutra.model import Document
+from sutra.readers import document_from_json
+
+REFERENCE_FIELDS = ("support", "context_ids")
+LABELS = frozenset({"true", "false", "unknown", "yes", "no", "maybe"})
+
+
+@dataclass(slots=True)
+class Question:
+    id: str
+    question: str
+    answers: list[str]
+    label: str | None = None
+    support: list[str] = field(default_factory=list)
+    context_ids: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def answer_kind(self) -> str:
+        """`single`, `set` (bAbI task 8) or `ordered_list` (bAbI task 19)."""
+        return str(self.meta.get("answer_kind") or "single")
+
+    @property
+    def group(self) -> str | None:
+        """The breakdown key: `meta.task`, else `meta.category`, else none."""
+        for key in ("task", "category"):
+            if self.meta.get(key) is not None:
+                return str(self.meta[key])
+        return None
+
+    def query(self, query_field: str | None) -> str:
+        """The text to ask: `question`, or `meta.<field>` / a top-level field when one is named."""
+        if not query_field:
+            return self.question
+        value = self.meta.get(query_field, getattr(self, query_field, None))
+        if not isinstance(value, str) or not value.strip():
+            raise InputError(
+                f"question {self.id}: has no text field {query_field!r} (looked in meta and top level)"
+            )
+        return value
+
+
+@dataclass(slots=True)
+class Dataset:
+    name: str
+    path: Path
+    corpus: dict[str, Document]  # every corpus row the set may use, in file order (own corpus first)
+    questions: list[Question]
+    corpus_files: list[Path] = field(default_factory=list)
+
+
+def load_dataset(
+    path: str | Path,
+    *,
+    extra_corpora: Sequence[str | Path] = (),
+    tasks: Iterable[str] = (),
+    limit: int | None = None,
+) -> Dataset:
+    """Read and validate a set; keep the questions of `tasks` (`meta.task`/`meta.category`), then `limit`."""
+    root = Path(path)
+    if not root.is_dir():
+        raise InputError(f"{root}: not a folder; give the folder that holds corpus.jsonl and questions.jsonl")
+    questions_file = root / "questions.jsonl"
+    if not questions_file.is_file():
+        raise InputError(f"{root}: no questions.jsonl here; is this an evaluation set folder?")
+    corpus_files = [root / "corpus.jsonl"] if (root / "corpus.jsonl").is_file() else []
+    corpus_files += [_corpus_file(Path(p)) for p in extra_corpora]
+    corpus: dict[str, Document] = {}
+    for file in corpus_files:
+        _read_corpus(file, corpus)
+    questions = _read_questions(questions_file)
+
+    missing = _unresolved(questions, corpus)
+    if missing:
+        # Corpus-only sibling folders (no questions of their own) are shared fact corpora.
+        here = root.resolve()
+        for sibling in sorted(p for p in here.parent.iterdir() if p.is_dir() and p != here):
+            shared = sibling / "corpus.jsonl"
+            if shared.is_file() and not (sibling / "questions.jsonl").exists():
+                rows: dict[str, Document] = {}
+                _read_corpus(shared, rows)
+                if missing & rows.keys():
+                    corpus_files.append(shared)
+                    for doc_id, doc in rows.items():
+                        corpus.setdefault(doc_id, doc)
+                    missing = _unresolved(questions, corpus)
+            if not missing:
+                break
+    if missing:
+        example = sorted(missing)[:3]
+        raise InputError(
+            f"{questions_file}: {len(missing)} referenced corpus id(s) not found, e.g. {', '.join(example)}; "
+            "add the corpus that holds them with --corpus"
+        )
+
+    wanted = {str(t) for t in tasks}
+    if wanted:
+        questions = [q for q in questions if q.group in wanted]
+        if not questions:
+            raise InputError(f"{questions_file}: no question has task/category {', '.join(sorted(wanted))}")
+    if limit is not None:
+        if limit < 1:
+            raise InputError(f"--limit must be at least 1, got {limit}")
+        questions = questions[:limit]
+    return Dataset(name=root.name, path=root, corpus=corpus, questions=questions, corpus_files=corpus_files)
+
+
+def _corpus_file(path: Path) -> Path:
+    file = path / "corpus.jsonl" if path.is_dir() else path
+    if not file.is_file():
+        raise InputError(f"{path}: no corpus file here (expected a corpus.jsonl or a folder holding one)")
+    return file
+
+
+def _read_corpus(file: Path, corpus: dict[str, Document]) -> None:
+    seen: set[str] = set()
+    for number, line in _lines(file):
+        doc = document_from_json(line, where=f"{file}:{number}")  # no default id: rows must carry one
+        if doc.id in seen:
+            raise InputError(f"{file}:{number}: duplicate corpus id {doc.id!r}")
+        seen.add(doc.id)
+        # a set's own corpus comes first and wins over a shared corpus with the same id
+        corpus.setdefault(doc.id, doc)
+
+
+def _read_questions(file: Path) -> list[Question]:
+    questions: list[Question] = []
+    seen: set[str] = set()
+    for number, line in _lines(file):
+        where = f"{file}:{number}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from exc
+        if not isinstance(row, dict):
+            raise InputError(f"{where}: expected a JSON object")
+        question = _question(row, where)
+        if question.id in seen:
+            raise InputError(f"{where}: duplicate question id {question.id!r}")
+        seen.add(question.id)
+        questions.append(question)
+    if not questions:
+        raise InputError(f"{file}: no questions in the file")
+    return questions
+
+
+def _question(row: dict[str, Any], where: str) -> Question:
+    for key in ("id", "question"):
+        if not isinstance(row.get(key), str) or not row[key].strip():
+            raise InputError(f"{where}: {key!r} must be a non-empty string")
+    answers = row.get("answers", [])
+    if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
+        raise InputError(f"{where}: 'answers' must be a list of strings")
+    label = row.get("label")
+    if label is not None and label not in LABELS:
+        raise InputError(f"{where}: 'label' {label!r} is not one of {', '.join(sorted(LABELS))}")
+    lists: dict[str, list[str]] = {}
+    for key in REFERENCE_FIELDS:
+        value = row.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise InputError(f"{where}: {key!r} must be a list of corpus ids")
+        lists[key] = value
+    meta = row.get("meta") or {}
+    if not isinstance(meta, dict):
+        raise InputError(f"{where}: 'meta' must be a JSON object")
+    return Question(
+        id=row["id"],
+        question=row["question"],
+        answers=answers,
+        label=label,
+        support=lists["support"],
+        context_ids=lists["context_ids"],
+        meta=meta,
+    )
+
+
+def _lines(file: Path) -> Iterable[tuple[int, str]]:
+    try:
+        with file.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if line.strip():
+                    yield number, line
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{file}: not UTF-8 text") from exc
+    except OSError as exc:
+        raise InputError(f"{file}: cannot read file: {exc.strerror or exc}") from exc
+
+
+def referenced_ids(question: Question) -> list[str]:
+    extra = question.meta.get("task1_context_ids") or []
+    return [*question.support, *question.context_ids, *(i for i in extra if isinstance(i, str))]
+
+
+def _unresolved(questions: Sequence[Question], corpus: dict[str, Document]) -> set[str]:
+    return {i for q in questions for i in referenced_ids(q) if i not in corpus}
