@@ -1,0 +1,55 @@
+"""One typed settings object, validated at start-up. The only place that reads the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+
+from sutra.errors import ConfigError
+
+FsyncPolicy = Literal["always", "batch", "off"]
+FSYNC_POLICIES: tuple[str, ...] = ("always", "batch", "off")
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("SUTRA_DATA_DIR") or platformdirs.user_data_dir("sutra"))
+
+
+def default_model_dir() -> Path:
+    return Path(os.environ.get("SUTRA_MODEL_DIR") or platformdirs.user_cache_dir("sutra")) / "models"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Runtime settings. Parameters that shape stored data (vector dimension, format version) are saved in
+    the data directory itself, not here."""
+
+    data_dir: Path = field(default_factory=default_data_dir)
+    model_dir: Path = field(default_factory=default_model_dir)
+    fsync: FsyncPolicy = field(default_factory=lambda: os.environ.get("SUTRA_FSYNC", "always"))  # type: ignore[assignment]
+    # group commit: with policy "batch", fsync at most every this many milliseconds
+    batch_fsync_ms: float = 10.0
+    # take a snapshot (and truncate the WAL) once the WAL grows past this size
+    checkpoint_wal_bytes: int = 64 * 1024 * 1024
+    embed_batch_size: int = 32
+    # reasoning
+    max_hops: int = 4
+    hop_decay: float = 0.85
+    min_confidence: float = 0.35
+
+    def __post_init__(self) -> None:
+        if self.fsync not in FSYNC_POLICIES:
+            raise ConfigError(f"fsync policy {self.fsync!r} is not one of {', '.join(FSYNC_POLICIES)}")
+        if not 1 <= self.max_hops <= 8:
+            raise ConfigError(f"max_hops must be between 1 and 8, got {self.max_hops}")
+        if not 0 < self.hop_decay <= 1:
+            raise ConfigError(f"hop_decay must be in (0, 1], got {self.hop_decay}")
+        if self.embed_batch_size < 1:
+            raise ConfigError("embed_batch_size must be at least 1")
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]

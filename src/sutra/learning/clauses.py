@@ -1,0 +1,53 @@
+"""Links between clauses: conditions ("if A then B") and causes ("B because A", "A, so B").
+
+A clause becomes an event concept of its own text, so "why did B happen?" can walk to A and cite the
+sentence that said so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+CONDITION_MARKS = {"if", "when", "whenever", "once"}
+CAUSE_MARKS = {"because", "since"}
+DROP_WORDS = {"then", ",", "so", "therefore", "thus"}
+
+
+@dataclass(slots=True)
+class ClauseLink:
+    cause: str
+    effect: str
+    relation: str  # "implies" for conditions, "causes" for stated causes
+
+
+def _text(tokens: list[Any]) -> str:
+    words = [t.text for t in tokens if t.lower_ not in DROP_WORDS and t.dep_ != "mark" and t.pos_ != "PUNCT"]
+    return " ".join(words).strip()
+
+
+def clause_links(sent: Any) -> list[ClauseLink]:
+    links: list[ClauseLink] = []
+    for tok in sent:
+        if tok.dep_ != "advcl":
+            continue
+        marks = {c.lower_ for c in tok.children if c.dep_ == "mark"}
+        inner = {t.i for t in tok.subtree}
+        sub = [t for t in sent if t.i in inner]
+        main = [t for t in sent if t.i not in inner]
+        sub_text, main_text = _text(sub), _text(main)
+        if not sub_text or not main_text:
+            continue
+        if marks & CONDITION_MARKS:
+            links.append(ClauseLink(sub_text, main_text, "implies"))
+        elif marks & CAUSE_MARKS:
+            links.append(ClauseLink(sub_text, main_text, "causes"))
+    for tok in sent:
+        # "A, so B" / "A; therefore B": the conjoined clause is the effect
+        if tok.dep_ == "conj" and any(c.lower_ in ("so", "therefore") for c in tok.children):
+            inner = {t.i for t in tok.subtree}
+            effect = _text([t for t in sent if t.i in inner])
+            cause = _text([t for t in sent if t.i not in inner and t.dep_ != "cc"])
+            if cause and effect:
+                links.append(ClauseLink(cause, effect, "causes"))
+    return links

@@ -1,0 +1,82 @@
+"""Entity mentions: from a parsed noun to one canonical entity, so exact-name duplicates never survive.
+
+Canonical key rules: proper names keep their words ("Mary", "API Gateway"), lower-cased for the key;
+common nouns are reduced to their lemma with compound modifiers ("mice" -> "mouse", "hard drives" ->
+"hard drive"), so "Mice are afraid of wolves" and "Gertrude is a mouse" meet at one node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sutra.model import content_id
+
+PRONOUNS = {"he", "she", "him", "her", "they", "them", "it", "his", "hers", "its", "their"}
+PERSON_PRONOUNS = {"he": "male", "him": "male", "his": "male", "she": "female", "her": "female", "hers": "female"}
+# Pronoun-like words that never name an entity of their own.
+NON_REFERRING = {"something", "someone", "anything", "everything", "nothing", "what", "who", "which", "that",
+                 "this", "there", "here", "where", "you", "i", "we", "me", "us", "one", "whom", "whose"}
+NOUN_POS = {"NOUN", "PROPN"}
+
+
+@dataclass(slots=True)
+class EntityRef:
+    """A mention resolved to its canonical key, display name and surface forms."""
+
+    key: str
+    name: str
+    aliases: list[str] = field(default_factory=list)
+    proper: bool = False
+    ner: str | None = None
+    plural: bool = False
+
+    @property
+    def id(self) -> str:
+        return entity_id(self.key)
+
+
+def normalize_name(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def entity_id(key: str) -> str:
+    return content_id("e", normalize_name(key))
+
+
+def _compound_tokens(head: Any) -> list[Any]:
+    """The head noun plus its compound / flat-name modifiers, in text order."""
+    parts = [t for t in head.children if t.dep_ in ("compound", "flat") and t.i < head.i]
+    parts = sorted(parts, key=lambda t: t.i)
+    return [*parts, head]
+
+
+def mention(token: Any) -> EntityRef | None:
+    """The entity a noun (or adjective used as a property, or number) token refers to, or None."""
+    lower = token.text.lower()
+    if lower in NON_REFERRING or lower in PRONOUNS or token.pos_ in ("PUNCT", "DET", "ADP", "AUX", "SCONJ"):
+        return None
+    tokens = _compound_tokens(token) if token.pos_ in NOUN_POS else [token]
+    proper = token.pos_ == "PROPN" or (token.ent_type_ in ("PERSON", "GPE", "ORG", "LOC") and token.text[:1].isupper())
+    surface = " ".join(t.text for t in tokens)
+    if proper:
+        name = surface
+        key = normalize_name(surface)
+    else:
+        # lemma of the head keeps "mice" and "mouse" together; modifiers stay as written
+        head_lemma = token.lemma_.lower() if token.lemma_ else lower
+        name = " ".join([*(t.text.lower() for t in tokens[:-1]), head_lemma])
+        key = normalize_name(name)
+    aliases = sorted({surface, surface.lower(), name} - {""})
+    plural = token.tag_ in ("NNS", "NNPS")
+    ner = token.ent_type_ or None
+    return EntityRef(key=key, name=name, aliases=aliases, proper=proper, ner=ner, plural=plural)
+
+
+def with_conjuncts(token: Any) -> list[Any]:
+    """`Mary and John` -> [Mary, John]: the token and every conjunct chained to it."""
+    out = [token]
+    for child in token.children:
+        if child.dep_ == "conj" and child.pos_ in (*NOUN_POS, "PRON", "ADJ", "NUM"):
+            out.extend(with_conjuncts(child))
+    return out

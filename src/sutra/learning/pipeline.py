@@ -1,0 +1,107 @@
+"""The learning pipeline: documents -> sentences -> statements with entities, facts, clause links and time.
+
+Pure extraction: nothing here touches the store. `writer.py` turns the result into mutations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sutra.learning import nlp
+from sutra.learning.classify import classify
+from sutra.learning.clauses import ClauseLink, clause_links
+from sutra.learning.entities import PERSON_PRONOUNS, PRONOUNS, EntityRef, mention
+from sutra.learning.relations import Fact, extract_facts
+from sutra.learning.timeexpr import TimeInfo, time_of
+from sutra.model import Document, SemanticType
+
+MAX_SENTENCE_CHARS = 2000  # longer "sentences" (tables, logs) are kept whole but not parsed for relations
+
+
+@dataclass(slots=True)
+class Statement:
+    """One learned sentence and everything extracted from it."""
+
+    text: str
+    source: str
+    offset: int
+    semantic_type: SemanticType
+    time: TimeInfo
+    domain: str = "general"
+    entities: list[EntityRef] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
+    links: list[ClauseLink] = field(default_factory=list)
+
+
+class Discourse:
+    """Who "he", "she" and "it" refer to: the most recent fitting mention, within and across documents
+    learned in order (stories are often fed one sentence per document)."""
+
+    def __init__(self) -> None:
+        self.last_person: EntityRef | None = None
+        self.last_thing: EntityRef | None = None
+
+    def resolve(self, token: Any) -> EntityRef | None:
+        lower = token.lower_
+        if lower in PRONOUNS:
+            return self.last_person if lower in PERSON_PRONOUNS or lower in ("they", "them") else self.last_thing
+        return mention(token)
+
+    def observe(self, entities: list[EntityRef]) -> None:
+        for ref in entities:
+            if ref.proper or ref.ner == "PERSON":
+                self.last_person = ref
+            else:
+                self.last_thing = ref
+
+
+def _domain(doc: Document) -> str:
+    value = doc.meta.get("domain") if isinstance(doc.meta, dict) else None
+    return str(value) if value else "general"
+
+
+class Learner:
+    """Extracts statements from documents; keeps discourse state between documents learned in order."""
+
+    def __init__(self) -> None:
+        self.discourse = Discourse()
+
+    def extract(self, docs: Sequence[Document]) -> list[Statement]:
+        statements: list[Statement] = []
+        for doc, parsed in zip(docs, nlp.parse(d.text for d in docs), strict=True):
+            statements.extend(self._statements(doc, parsed))
+        return statements
+
+    def _statements(self, doc: Document, parsed: Any) -> list[Statement]:
+        out = []
+        for sent in parsed.sents:
+            text = sent.text.strip()
+            if not text or not any(ch.isalnum() for ch in text):
+                continue
+            time = time_of(sent, doc.time)
+            st = Statement(text=text, source=doc.id, offset=sent.start_char,
+                           semantic_type=classify(sent, has_date=time.iso is not None and time.expression is not None),
+                           time=time, domain=_domain(doc))
+            if len(text) <= MAX_SENTENCE_CHARS:
+                st.facts = extract_facts(sent, self.discourse.resolve)
+                st.links = clause_links(sent)
+                st.entities = self._mentions(sent, st.facts)
+                self.discourse.observe([e for e in st.entities if e.proper or e.ner == "PERSON"][:1] or
+                                       [f.subject for f in st.facts][:1])
+            out.append(st)
+        return out
+
+    def _mentions(self, sent: Any, facts: list[Fact]) -> list[EntityRef]:
+        """Every entity the sentence names: fact arguments first, then other nouns (for retrieval)."""
+        seen: dict[str, EntityRef] = {}
+        for fact in facts:
+            seen.setdefault(fact.subject.key, fact.subject)
+            seen.setdefault(fact.object.key, fact.object)
+        for tok in sent:
+            if tok.pos_ in ("NOUN", "PROPN") and tok.dep_ not in ("compound", "flat"):
+                ref = mention(tok)
+                if ref:
+                    seen.setdefault(ref.key, ref)
+        return list(seen.values())

@@ -1,0 +1,132 @@
+"""Turns extracted statements into store mutations: concepts, associations, and closures of replaced facts.
+
+Closing needs to know what is current, including facts created earlier in the same batch, so a small
+overlay (`CurrentFacts`) sits on top of the store while a batch is being planned.
+"""
+
+from __future__ import annotations
+
+import time as clock
+from collections.abc import Sequence
+
+import numpy as np
+
+from sutra.learning.entities import EntityRef, normalize_name
+from sutra.learning.pipeline import Statement
+from sutra.model import (
+    Association,
+    AssociationType,
+    CloseAssociation,
+    Concept,
+    ConceptKind,
+    Mutation,
+    PutAssociation,
+    PutConcept,
+    SemanticType,
+    association_id,
+    content_id,
+)
+from sutra.store.base import Store
+
+MENTIONS = "mentions"
+
+
+def statement_id(text: str) -> str:
+    return content_id("s", normalize_name(text))
+
+
+def event_id(text: str) -> str:
+    return content_id("v", normalize_name(text))
+
+
+class CurrentFacts:
+    """The current targets of (subject, relation), read from the store once and updated as we plan."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._cache: dict[tuple[str, str], dict[str, tuple[str, bool]]] = {}
+
+    def get(self, subject: str, relation: str) -> dict[str, tuple[str, bool]]:
+        key = (subject, relation)
+        if key not in self._cache:
+            edges = self.store.neighbors(subject, "out", relations=[relation], current_only=True)
+            self._cache[key] = {a.id: (a.target, a.negated) for a in edges}
+        return self._cache[key]
+
+
+class BatchWriter:
+    def __init__(self, store: Store) -> None:
+        self.current = CurrentFacts(store)
+        self.now = clock.time()
+        self.mutations: list[Mutation] = []
+
+    def add(self, statements: Sequence[Statement], vectors: np.ndarray | None) -> list[Mutation]:
+        for i, st in enumerate(statements):
+            self._statement(st, None if vectors is None else vectors[i])
+        return self.mutations
+
+    def _statement(self, st: Statement, vector: np.ndarray | None) -> None:
+        sid = statement_id(st.text)
+        kind = ConceptKind.RULE if st.semantic_type == SemanticType.RULE else ConceptKind.STATEMENT
+        attrs = {"offset": st.offset}
+        if st.time.expression:
+            attrs["time_expression"] = st.time.expression
+        if st.time.relative is not None:
+            attrs["relative_day"] = st.time.relative
+        self.mutations.append(PutConcept(Concept(
+            id=sid, text=st.text, kind=kind, semantic_type=st.semantic_type, domain=st.domain,
+            valid_from=st.time.iso, recorded_at=self.now, sources=[st.source], attrs=attrs, vector=vector)))
+        for ref in st.entities:
+            self._entity(ref, st)
+            self._edge(sid, MENTIONS, ref.id, st, sid, assoc_type=AssociationType.SEMANTIC)
+        for fact in st.facts:
+            if fact.closes:
+                self._close_where(fact.subject.id, fact.closes, lambda target, neg, o=fact.object.id: target == o)
+            if fact.functional:
+                self._close_functional(fact.subject.id, fact.relation, fact.object.id, fact.negated)
+            self._edge(fact.subject.id, fact.relation, fact.object.id, st, sid, negated=fact.negated,
+                       assoc_type=fact.type)
+        for link in st.links:
+            cause, effect = self._event(link.cause, st), self._event(link.effect, st)
+            rel_type = AssociationType.CAUSAL
+            self._edge(cause, link.relation, effect, st, sid, assoc_type=rel_type)
+            self._edge(sid, MENTIONS, cause, st, sid, assoc_type=AssociationType.SEMANTIC)
+            self._edge(sid, MENTIONS, effect, st, sid, assoc_type=AssociationType.SEMANTIC)
+
+    def _entity(self, ref: EntityRef, st: Statement) -> None:
+        attrs: dict[str, object] = {"proper": ref.proper}
+        if ref.ner:
+            attrs["ner"] = ref.ner
+        self.mutations.append(PutConcept(Concept(
+            id=ref.id, text=ref.name, kind=ConceptKind.ENTITY, semantic_type=SemanticType.ENTITY,
+            domain=st.domain, recorded_at=self.now, sources=[st.source], aliases=list(ref.aliases), attrs=attrs)))
+
+    def _event(self, text: str, st: Statement) -> str:
+        eid = event_id(text)
+        self.mutations.append(PutConcept(Concept(
+            id=eid, text=text, kind=ConceptKind.EVENT, semantic_type=SemanticType.EVENT, domain=st.domain,
+            valid_from=st.time.iso, recorded_at=self.now, sources=[st.source])))
+        return eid
+
+    def _edge(self, source: str, relation: str, target: str, st: Statement, sid: str, *,
+              negated: bool = False, assoc_type: AssociationType) -> None:
+        aid = association_id(source, relation, target, negated)
+        self.mutations.append(PutAssociation(Association(
+            id=aid, source=source, target=target, type=assoc_type, relation=relation, negated=negated,
+            valid_from=st.time.iso, recorded_at=self.now, sources=[st.source], statements=[sid])))
+        if relation != MENTIONS:
+            self.current.get(source, relation)[aid] = (target, negated)
+
+    def _close_functional(self, subject: str, relation: str, target: str, negated: bool) -> None:
+        """A new value replaces the old: "X is in B" ends "X is in A"; "X is not in A" ends "X is in A"."""
+        if negated:
+            self._close_where(subject, relation, lambda t, neg: t == target and not neg)
+        else:
+            self._close_where(subject, relation, lambda t, neg: t != target or neg)
+
+    def _close_where(self, subject: str, relation: str, predicate) -> None:  # type: ignore[no-untyped-def]
+        current = self.current.get(subject, relation)
+        for aid, (target, neg) in list(current.items()):
+            if predicate(target, neg):
+                self.mutations.append(CloseAssociation(aid))
+                del current[aid]
