@@ -72,21 +72,27 @@ def read_file(path: Path) -> Iterator[Document]:
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise InputError(f"{path}: unknown format {suffix!r}; supported: {', '.join(SUFFIXES)}")
-    text = _read_text(path)
+    yield from documents_from_text(_read_text(path), name=_source_name(path), suffix=suffix)
+
+
+def documents_from_text(text: str, *, name: str, suffix: str) -> Iterator[Document]:
+    """Documents of `text` read as a file of format `suffix`; ids and errors use `name` as the file name."""
     if not text.strip():
-        raise InputError(f"{path}: file is empty; give it some text to learn")
+        raise InputError(f"{name}: file is empty; give it some text to learn")
     if suffix == ".jsonl":
-        docs: Iterator[Document] = _jsonl_documents(path, text)
+        docs: Iterator[Document] = _jsonl_documents(name, text)
     elif suffix == ".csv":
-        docs = _csv_documents(path, text)
+        docs = _csv_documents(name, text)
+    elif suffix in (".md", ".txt"):
+        docs = _paragraph_documents(name, text, markdown=suffix == ".md")
     else:
-        docs = _paragraph_documents(path, text, markdown=suffix == ".md")
+        raise InputError(f"{name}: unknown format {suffix!r}; supported: {', '.join(SUFFIXES)}")
     yielded = False
     for doc in docs:
         yielded = True
         yield doc
     if not yielded:
-        raise InputError(f"{path}: no text found to learn (only headings, code or empty rows)")
+        raise InputError(f"{name}: no text found to learn (only headings, code or empty rows)")
 
 
 def _read_text(path: Path) -> str:
@@ -104,8 +110,7 @@ def _source_name(path: Path) -> str:
     return path.as_posix()
 
 
-def _paragraph_documents(path: Path, text: str, *, markdown: bool) -> Iterator[Document]:
-    name = _source_name(path)
+def _paragraph_documents(name: str, text: str, *, markdown: bool) -> Iterator[Document]:
     for offset, title, body in _paragraphs(text, markdown=markdown):
         yield Document(id=f"{name}:{offset}", text=body, title=title)
 
@@ -141,17 +146,16 @@ def _paragraphs(text: str, *, markdown: bool) -> Iterator[tuple[int, str | None,
         lines.append(stripped)
 
 
-def _csv_documents(path: Path, text: str) -> Iterator[Document]:
-    name = _source_name(path)
+def _csv_documents(name: str, text: str) -> Iterator[Document]:
     reader = csv.DictReader(text.splitlines())
     fields = [f.strip() for f in reader.fieldnames or []]
     if not any(fields):
-        raise InputError(f"{path}: CSV has no header row; the first row must name the columns")
+        raise InputError(f"{name}: CSV has no header row; the first row must name the columns")
     lower = {f.lower(): f for f in reader.fieldnames or []}
     try:
         for row_number, row in enumerate(reader, start=1):
             if None in row:
-                raise InputError(f"{path}:{reader.line_num}: row has more cells than the header has columns")
+                raise InputError(f"{name}:{reader.line_num}: row has more cells than the header has columns")
             if "text" in lower:
                 body = (row.get(lower["text"]) or "").strip()
             else:
@@ -166,7 +170,7 @@ def _csv_documents(path: Path, text: str) -> Iterator[Document]:
                 title=_optional_cell(row, lower, "title"),
             )
     except csv.Error as exc:
-        raise InputError(f"{path}:{reader.line_num}: malformed CSV: {exc}") from exc
+        raise InputError(f"{name}:{reader.line_num}: malformed CSV: {exc}") from exc
 
 
 def _optional_cell(row: dict[str, Any], lower: dict[str, str], column: str) -> str | None:
@@ -176,12 +180,11 @@ def _optional_cell(row: dict[str, Any], lower: dict[str, str], column: str) -> s
     return value or None
 
 
-def _jsonl_documents(path: Path, text: str) -> Iterator[Document]:
-    name = _source_name(path)
+def _jsonl_documents(name: str, text: str) -> Iterator[Document]:
     for line_number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        yield document_from_json(line, where=f"{path}:{line_number}", default_id=f"{name}:{line_number}")
+        yield document_from_json(line, where=f"{name}:{line_number}", default_id=f"{name}:{line_number}")
 
 
 def document_from_json(line: str, *, where: str, default_id: str | None = None) -> Document:
