@@ -1,0 +1,314 @@
+"""The `sutra` command: a thin Typer + Rich layer over the Python API (`sutra.engine.Sutra`).
+
+Every command takes `--data DIR` (default: `Settings().data_dir`). A `SutraError` becomes one red line on
+stderr and exit code 2 for bad input (InputError, ConfigError, NotFoundError) or 1 for anything else
+(a locked or corrupt store, a missing model); `sutra --debug ...` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sutra.answer import Answer
+from sutra.config import Settings
+from sutra.errors import ConfigError, InputError, NotFoundError, SutraError
+from sutra.readers import collect_files, documents_from_text, read_paths
+
+if TYPE_CHECKING:
+    from sutra.engine import Sutra
+
+app = typer.Typer(
+    name="sutra",
+    help="Sutra: learn plain text, answer with reasoning paths, confidence and an honest 'I don't know'.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False)
+# soft_wrap: an error message stays one line however narrow the terminal (scripts grep for it)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+_state = {"debug": False}
+
+DataOption = Annotated[
+    Path | None, typer.Option("--data", help="Data directory of the space (default: Settings().data_dir).")
+]
+
+
+@app.callback()
+def main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks, not short messages.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+@contextmanager
+def _handled() -> Iterator[None]:
+    """Turn library errors into one clean message and an exit code; bugs still raise."""
+    try:
+        yield
+    except SutraError as exc:
+        if _state["debug"]:
+            raise
+        err.print(f"[bold red]error:[/bold red] {escape(str(exc))}")
+        raise typer.Exit(2 if isinstance(exc, InputError | ConfigError | NotFoundError) else 1) from None
+    except KeyboardInterrupt:
+        err.print("[red]interrupted[/red]")
+        raise typer.Exit(130) from None
+
+
+@contextmanager
+def _engine(data: Path | None) -> Iterator[Sutra]:
+    from sutra.engine import Sutra  # imported late: `sutra --help` should not load spaCy and onnxruntime
+
+    settings = Settings()
+    with Sutra(data if data is not None else settings.data_dir, settings=settings) as engine:
+        yield engine
+
+
+# ---- commands ----
+
+
+@app.command()
+def learn(
+    text: Annotated[str, typer.Argument(help="The text to learn.")],
+    source: Annotated[str | None, typer.Option("--source", help="Source id to cite for this text.")] = None,
+    time: Annotated[str | None, typer.Option("--time", help="When the text was true (ISO-8601).")] = None,
+    data: DataOption = None,
+) -> None:
+    """Learn one piece of text."""
+    with _handled():
+        if not text.strip():
+            raise InputError("nothing to learn: TEXT is empty; pass the text in quotes")
+        with _engine(data) as engine:
+            report = engine.learn(text, source=source, time=time)
+        out.print(_learn_summary(report))
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt, .md, .csv, .jsonl).")],
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Documents per batch.")] = 64,
+    data: DataOption = None,
+) -> None:
+    """Learn files and folders; every paragraph, row or line becomes a document with its own source id."""
+    with _handled():
+        files = collect_files(paths)
+        # A full read first validates every file (a bad line 9,000 fails before anything is learned) and
+        # gives the progress bar its total.
+        total = sum(1 for _ in read_paths(files))
+        with _engine(data) as engine, _progress() as progress:
+            task = progress.add_task("learning", total=total)
+            report = engine.learn_documents(
+                read_paths(files), batch_size=batch_size, progress=lambda n: progress.advance(task, n)
+            )
+        out.print(f"{len(files)} file(s): " + _learn_summary(report))
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in plain English.")],
+    explain: Annotated[bool, typer.Option("--explain", help="Show every reasoning step.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole answer as JSON.")] = False,
+    data: DataOption = None,
+) -> None:
+    """Answer a question from what was learned, or say "I don't know" and why."""
+    with _handled():
+        if not question.strip():
+            raise InputError("nothing to ask: QUESTION is empty")
+        with _engine(data) as engine:
+            answer = engine.ask(question)
+        if as_json:
+            typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        else:
+            print_answer(answer, explain=explain)
+
+
+@app.command()
+def stats(data: DataOption = None) -> None:
+    """Counts and sizes of the space."""
+    with _handled(), _engine(data) as engine:
+        values = engine.stats()
+    table = Table(show_header=False, box=None)
+    for key, value in _flatten(values):
+        table.add_row(key, str(value))
+    out.print(table)
+
+
+@app.command()
+def forget(
+    source_id: Annotated[str, typer.Argument(help="The source id to remove (as cited in answers).")],
+    data: DataOption = None,
+) -> None:
+    """Remove a source and everything derived only from it."""
+    with _handled(), _engine(data) as engine:
+        removed = engine.forget(source_id)
+    out.print(f"forgot {escape(source_id)}: {removed} item(s) removed")
+
+
+@app.command()
+def audit(
+    audit_id: Annotated[str, typer.Argument(help="The audit id printed with an answer.")],
+    data: DataOption = None,
+) -> None:
+    """Show the stored record of how an answer was reached."""
+    with _handled(), _engine(data) as engine:
+        record = engine.audit(audit_id)
+    typer.echo(json.dumps(record, ensure_ascii=False, indent=2, default=str))
+
+
+@app.command(name="eval")
+def evaluate(
+    directory: Annotated[Path, typer.Argument(help="A set folder with corpus.jsonl and questions.jsonl.")],
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N questions.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the full report here.")] = None,
+    context: Annotated[
+        str, typer.Option("--context", help="auto | corpus | question: what each question's space holds.")
+    ] = "auto",
+    query_field: Annotated[
+        str | None, typer.Option("--query-field", help="Ask meta.FIELD (or a top-level field) instead.")
+    ] = None,
+    task: Annotated[
+        list[str] | None, typer.Option("--task", help="Only questions of this meta.task/category.")
+    ] = None,
+    corpus: Annotated[
+        list[Path] | None, typer.Option("--corpus", help="Extra corpus file or folder for referenced ids.")
+    ] = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Where the temporary spaces go (default: system temp).")
+    ] = None,
+) -> None:
+    """Score Sutra on an evaluation set (each question answered from its own context when it has one)."""
+    from sutra.evaluation.dataset import load_dataset
+    from sutra.evaluation.report import build_report, print_report
+    from sutra.evaluation.runner import Hooks, run_eval
+    from sutra.evaluation.spaces import resolve_mode
+
+    with _handled():
+        dataset = load_dataset(directory, extra_corpora=corpus or (), tasks=task or (), limit=limit)
+        resolve_mode(context, dataset.questions)  # fail on a bad --context before loading any model
+        with _progress() as progress:
+            asked = progress.add_task(f"{dataset.name}: questions", total=len(dataset.questions))
+            learned = progress.add_task("documents learned", total=None)
+            hooks = Hooks(
+                learned=lambda n: progress.advance(learned, n), asked=lambda n: progress.advance(asked, n)
+            )
+            run = run_eval(dataset, context=context, query_field=query_field, work_dir=data, hooks=hooks)
+        report = build_report(run, command=shlex.join(["sutra", *sys.argv[1:]]))
+        print_report(report, out)
+        if json_out is not None:
+            _write_json(json_out, report)
+            out.print(f"report written to {escape(str(json_out))}")
+
+
+@app.command()
+def demo(
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Keep the demo space here (default: a throwaway folder).")
+    ] = None,
+) -> None:
+    """Learn the bundled operations handbook, then answer its questions with explanations."""
+    with _handled():
+        folder = resources.files("sutra") / "demo"
+        handbook = (folder / "handbook.md").read_text(encoding="utf-8")
+        questions = [
+            line.strip()
+            for line in (folder / "questions.txt").read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.lstrip().startswith("#")
+        ]
+        docs = list(documents_from_text(handbook, name="handbook.md", suffix=".md"))
+        with (
+            tempfile.TemporaryDirectory(prefix="sutra-demo-") as scratch,
+            _engine(data if data is not None else Path(scratch)) as engine,
+        ):
+            out.rule("[bold]Learning handbook.md")
+            out.print(_learn_summary(engine.learn_documents(docs)))
+            for question in questions:
+                out.rule(f"[bold]{escape(question)}")
+                print_answer(engine.ask(question), explain=True)
+
+
+# ---- output helpers ----
+
+
+def print_answer(answer: Answer, *, explain: bool) -> None:
+    if answer.known:
+        out.print(f"[bold green]{escape(answer.text)}[/bold green]  (confidence {answer.confidence:.2f})")
+        if answer.sources:
+            out.print(f"sources: {escape(', '.join(answer.sources))}")
+    else:
+        out.print(f"[bold yellow]{escape(answer.text)}[/bold yellow]")
+        if answer.reason:
+            out.print(f"why: {escape(answer.reason)}")
+    if explain:
+        _print_paths(answer)
+    if answer.audit_id:
+        out.print(f"[dim]audit id: {escape(answer.audit_id)}[/dim]")
+
+
+def _print_paths(answer: Answer) -> None:
+    for number, path in enumerate(answer.paths, start=1):
+        out.print(f"[bold]path {number}[/bold] ({path.kind}, score {path.score:.2f}) → {escape(path.answer)}")
+        for index, step in enumerate(path.steps, start=1):
+            relation = f"not {step.relation}" if step.negated else step.relation
+            stale = "" if step.current else " [dim](no longer current)[/dim]"
+            out.print(
+                f"  {index}. {escape(step.subject)} —{escape(relation)}→ {escape(step.object)}"
+                f"  [dim]conf {step.confidence:.2f}[/dim]{stale}"
+            )
+            cited = escape(", ".join(step.sources))
+            out.print(f"     [italic]“{escape(step.statement)}”[/italic]  \\[{cited}]")
+    if answer.alternatives:
+        shown = ", ".join(f"{a.answer} ({a.confidence:.2f}, {a.support} paths)" for a in answer.alternatives)
+        out.print(f"alternatives: {escape(shown)}")
+
+
+def _learn_summary(report: Any) -> str:
+    return (
+        f"learned {report.documents} document(s): {report.statements} statements, "
+        f"{report.entities} entities, {report.associations} associations in {report.seconds:.2f} s"
+    )
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+def _flatten(values: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for key, value in values.items():
+        if isinstance(value, dict):
+            yield from _flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+def _write_json(path: Path, report: dict[str, Any]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write the report: {exc.strerror or exc}") from exc
+
+
+if __name__ == "__main__":
+    app()
