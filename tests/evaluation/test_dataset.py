@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sutra.errors import InputError
+from sutra.evaluation.dataset import load_dataset
+
+
+def test_babi_loads_with_contexts_and_support(data_dir: Path) -> None:
+    ds = load_dataset(data_dir / "babi")
+    assert ds.name == "babi"
+    assert len(ds.questions) == 11000
+    assert len(ds.corpus) == 36422
+    first = ds.questions[0]
+    assert first.id == "1-train1-3"
+    assert first.answers == ["bathroom"]
+    assert first.support == ["1-train1-1"]
+    assert first.context_ids == ["1-train1-1", "1-train1-2"]
+    assert first.group == "1"
+    assert ds.corpus["1-train1-1"].text == "Mary moved to the bathroom."
+
+
+def test_task_filter_and_limit(data_dir: Path) -> None:
+    ds = load_dataset(data_dir / "babi", tasks=["19"], limit=5)
+    assert len(ds.questions) == 5
+    assert {q.group for q in ds.questions} == {"19"}
+    assert all(q.answer_kind == "ordered_list" for q in ds.questions)
+
+
+def test_entailmentbank_pulls_in_the_worldtree_corpus(data_dir: Path) -> None:
+    ds = load_dataset(data_dir / "entailmentbank")
+    assert [p.parent.name for p in ds.corpus_files] == ["entailmentbank", "worldtree"]
+    for question in ds.questions:
+        assert all(i in ds.corpus for i in [*question.support, *question.context_ids])
+    assert ds.questions[0].query("hypothesis") == ds.questions[0].meta["hypothesis"]
+
+
+def test_proofwriter_labels(data_dir: Path) -> None:
+    ds = load_dataset(data_dir / "proofwriter")
+    assert {q.label for q in ds.questions} == {"true", "false", "unknown"}
+
+
+def test_missing_query_field_is_a_clear_error(data_dir: Path) -> None:
+    ds = load_dataset(data_dir / "hotpot24", limit=1)
+    with pytest.raises(InputError, match="hypothesis"):
+        ds.questions[0].query("hypothesis")
+
+
+def _write_set(folder: Path, corpus: list[str], questions: list[str]) -> Path:
+    folder.mkdir()
+    (folder / "corpus.jsonl").write_text("\n".join(corpus) + "\n", encoding="utf-8")
+    (folder / "questions.jsonl").write_text("\n".join(questions) + "\n", encoding="utf-8")
+    return folder
+
+
+GOOD_ROW = json.dumps({"id": "c1", "text": "Mary went home."})
+GOOD_Q = json.dumps({"id": "q1", "question": "Where is Mary?", "answers": ["home"], "context_ids": ["c1"]})
+
+
+@pytest.mark.parametrize(
+    ("corpus", "questions", "message"),
+    [
+        ([GOOD_ROW, "{not json"], [GOOD_Q], r"corpus.jsonl:2: not valid JSON"),
+        ([GOOD_ROW, GOOD_ROW], [GOOD_Q], r"corpus.jsonl:2: duplicate corpus id 'c1'"),
+        ([json.dumps({"text": "no id"})], [GOOD_Q], r"corpus.jsonl:1: 'id' must be"),
+        ([GOOD_ROW], [GOOD_Q, GOOD_Q], r"questions.jsonl:2: duplicate question id 'q1'"),
+        ([GOOD_ROW], [json.dumps({"id": "q", "question": "x", "label": "perhaps"})], r"'label' 'perhaps'"),
+        ([GOOD_ROW], [json.dumps({"id": "q", "question": "x", "answers": "home"})], r"'answers' must be"),
+        (
+            [GOOD_ROW],
+            [json.dumps({"id": "q", "question": "x", "context_ids": ["nope"]})],
+            r"1 referenced corpus id\(s\) not found, e.g. nope",
+        ),
+    ],
+)
+def test_malformed_sets_name_file_and_line(
+    tmp_path: Path, corpus: list[str], questions: list[str], message: str
+) -> None:
+    folder = _write_set(tmp_path / "broken", corpus, questions)
+    with pytest.raises(InputError, match=message):
+        load_dataset(folder)
+
+
+def test_not_a_set_folder(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"no questions\.jsonl"):
+        load_dataset(tmp_path)
+    with pytest.raises(InputError, match="not a folder"):
+        load_dataset(tmp_path / "missing")
+
+
+def test_explicit_extra_corpus(tmp_path: Path) -> None:
+    folder = _write_set(
+        tmp_path / "set", [GOOD_ROW], [json.dumps({"id": "q", "question": "x", "support": ["far"]})]
+    )
+    extra = tmp_path / "facts.jsonl"
+    extra.write_text(json.dumps({"id": "far", "text": "A fact."}) + "\n", encoding="utf-8")
+    ds = load_dataset(folder, extra_corpora=[extra])
+    assert ds.corpus["far"].text == "A fact."
