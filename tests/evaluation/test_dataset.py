@@ -9,8 +9,8 @@ from sutra.errors import InputError
 from sutra.evaluation.dataset import load_dataset
 
 
-def test_babi_loads_with_contexts_and_support(data_dir: Path) -> None:
-    ds = load_dataset(data_dir / "babi")
+def test_babi_loads_with_contexts_and_support(shared_data: Path) -> None:
+    ds = load_dataset(shared_data / "babi")
     assert ds.name == "babi"
     assert len(ds.questions) == 11000
     assert len(ds.corpus) == 36422
@@ -23,28 +23,28 @@ def test_babi_loads_with_contexts_and_support(data_dir: Path) -> None:
     assert ds.corpus["1-train1-1"].text == "Mary moved to the bathroom."
 
 
-def test_task_filter_and_limit(data_dir: Path) -> None:
-    ds = load_dataset(data_dir / "babi", tasks=["19"], limit=5)
+def test_task_filter_and_limit(shared_data: Path) -> None:
+    ds = load_dataset(shared_data / "babi", tasks=["19"], limit=5)
     assert len(ds.questions) == 5
     assert {q.group for q in ds.questions} == {"19"}
     assert all(q.answer_kind == "ordered_list" for q in ds.questions)
 
 
-def test_entailmentbank_pulls_in_the_worldtree_corpus(data_dir: Path) -> None:
-    ds = load_dataset(data_dir / "entailmentbank")
+def test_entailmentbank_pulls_in_the_worldtree_corpus(shared_data: Path) -> None:
+    ds = load_dataset(shared_data / "entailmentbank")
     assert [p.parent.name for p in ds.corpus_files] == ["entailmentbank", "worldtree"]
     for question in ds.questions:
         assert all(i in ds.corpus for i in [*question.support, *question.context_ids])
     assert ds.questions[0].query("hypothesis") == ds.questions[0].meta["hypothesis"]
 
 
-def test_proofwriter_labels(data_dir: Path) -> None:
-    ds = load_dataset(data_dir / "proofwriter")
+def test_proofwriter_labels(shared_data: Path) -> None:
+    ds = load_dataset(shared_data / "proofwriter")
     assert {q.label for q in ds.questions} == {"true", "false", "unknown"}
 
 
-def test_missing_query_field_is_a_clear_error(data_dir: Path) -> None:
-    ds = load_dataset(data_dir / "hotpot24", limit=1)
+def test_missing_query_field_is_a_clear_error(shared_data: Path) -> None:
+    ds = load_dataset(shared_data / "hotpot24", limit=1)
     with pytest.raises(InputError, match="hypothesis"):
         ds.questions[0].query("hypothesis")
 

@@ -22,16 +22,16 @@ def test_normalisation_matches_the_squad_rule() -> None:
     assert token_f1("the red barn", ["red house"]) == pytest.approx(0.5)
 
 
-def test_exact_match_and_f1(data_dir: Path) -> None:
-    q = load_dataset(data_dir / "babi", limit=1).questions[0]  # "Where is Mary?" -> bathroom
+def test_exact_match_and_f1(shared_data: Path) -> None:
+    q = load_dataset(shared_data / "babi", limit=1).questions[0]  # "Where is Mary?" -> bathroom
     assert score(q, answered("the bathroom")).correct
     wrong = score(q, answered("kitchen"))
     assert not wrong.correct and wrong.metrics["exact_match"] == 0.0
     assert score(q, UNKNOWN).metrics["f1"] == 0.0
 
 
-def test_label_questions_map_unknown_answers_to_unknown(data_dir: Path) -> None:
-    questions = load_dataset(data_dir / "proofwriter").questions
+def test_label_questions_map_unknown_answers_to_unknown(shared_data: Path) -> None:
+    questions = load_dataset(shared_data / "proofwriter").questions
     unknown_q = next(q for q in questions if q.label == "unknown")
     true_q = next(q for q in questions if q.label == "true")
     assert score(unknown_q, UNKNOWN).correct
@@ -41,8 +41,8 @@ def test_label_questions_map_unknown_answers_to_unknown(data_dir: Path) -> None:
     assert score(true_q, answered("True.")).correct
 
 
-def test_babi_yes_no_maybe(data_dir: Path) -> None:
-    questions = load_dataset(data_dir / "babi", tasks=["10"]).questions
+def test_babi_yes_no_maybe(shared_data: Path) -> None:
+    questions = load_dataset(shared_data / "babi", tasks=["10"]).questions
     maybe = next(q for q in questions if q.label == "maybe")
     assert score(maybe, answered("maybe", label="maybe")).correct
     assert not score(maybe, UNKNOWN).correct  # "maybe" is an answer, "I don't know" is not
@@ -62,8 +62,8 @@ def test_set_answers_ignore_order_and_nothing_is_empty() -> None:
     assert not score(empty, UNKNOWN).correct
 
 
-def test_ordered_answers_need_the_same_order(data_dir: Path) -> None:
-    q = load_dataset(data_dir / "babi", tasks=["19"], limit=1).questions[0]
+def test_ordered_answers_need_the_same_order(shared_data: Path) -> None:
+    q = load_dataset(shared_data / "babi", tasks=["19"], limit=1).questions[0]
     gold = q.answers
     assert len(gold) == 2
     assert score(q, answered(",".join(gold), items=gold)).correct
@@ -83,16 +83,16 @@ def test_support_precision_recall() -> None:
     assert support_scores(q, [])["support_recall"] == 0.0
 
 
-def test_support_alternatives_count_as_gold(data_dir: Path) -> None:
-    ds = load_dataset(data_dir / "entailmentbank")
+def test_support_alternatives_count_as_gold(shared_data: Path) -> None:
+    ds = load_dataset(shared_data / "entailmentbank")
     q = next(q for q in ds.questions if q.meta.get("support_alternatives"))
     gold, alternatives = next(iter(q.meta["support_alternatives"].items()))
     cited = [alternatives[0] if i == gold else i for i in q.support]
     assert support_scores(q, cited)["support_all_correct"] == 1.0
 
 
-def test_aggregate_means_and_label_report(data_dir: Path) -> None:
-    questions = [q for q in load_dataset(data_dir / "proofwriter").questions][:30]
+def test_aggregate_means_and_label_report(shared_data: Path) -> None:
+    questions = [q for q in load_dataset(shared_data / "proofwriter").questions][:30]
     answers = [UNKNOWN] * len(questions)
     scores = [score(q, a) for q, a in zip(questions, answers, strict=True)]
     metrics = aggregate(scores, [q.label for q in questions])

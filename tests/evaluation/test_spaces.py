@@ -35,8 +35,8 @@ def test_interleaved_groups_are_visited_together_but_every_question_once() -> No
     assert [v.fresh for v in visits] == [True, False, True, False]
 
 
-def test_babi_learns_every_statement_exactly_once(data_dir: Path) -> None:
-    ds = load_dataset(data_dir / "babi", tasks=["1"])
+def test_babi_learns_every_statement_exactly_once(shared_data: Path) -> None:
+    ds = load_dataset(shared_data / "babi", tasks=["1"])
     visits = plan_visits(ds.questions)
     learned = [i for v in visits for i in v.learn]
     assert len(learned) == len(set(learned)) == 2000  # task 1: 200 stories, 2000 statements
@@ -44,8 +44,8 @@ def test_babi_learns_every_statement_exactly_once(data_dir: Path) -> None:
     assert sorted(v.index for v in visits) == list(range(len(ds.questions)))
 
 
-def test_proofwriter_shares_one_space_per_theory(data_dir: Path) -> None:
-    ds = load_dataset(data_dir / "proofwriter")
+def test_proofwriter_shares_one_space_per_theory(shared_data: Path) -> None:
+    ds = load_dataset(shared_data / "proofwriter")
     visits = plan_visits(ds.questions)
     assert sum(v.fresh for v in visits) == len({q.meta["theory"] for q in ds.questions})
 
