@@ -1,0 +1,138 @@
+"""Check and encode a caller's batch before anything is written: the stateless half of `apply`.
+
+Everything that can be decided without looking at the store is decided here, so a bad batch fails with an
+`InputError` naming the offending mutation and nothing reaches the WAL. What needs the store's state
+(does an edge's endpoint exist?) is checked while applying, under the write lock, with rollback.
+
+The encoded dicts are what the WAL stores; the store then decodes them back and applies *that*, so the live
+state is built by exactly the code and the bytes that recovery will replay.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from sutra.errors import InputError
+from sutra.model import (
+    Association,
+    CloseAssociation,
+    Concept,
+    DeleteAssociation,
+    DeleteConcept,
+    ForgetSource,
+    Mutation,
+    PutAssociation,
+    PutConcept,
+)
+from sutra.store.codec import (
+    association_to_dict,
+    concept_to_dict,
+    mutation_to_dict,
+    normalize_vector,
+)
+
+
+def encode_batch(
+    batch: Sequence[Mutation], *, now: float | None = None
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Validate `batch` and return (mutation dicts, vector dimension used by the batch or None)."""
+    if isinstance(batch, (str, bytes)) or not isinstance(batch, Sequence):
+        raise InputError("apply() takes a list of mutations (PutConcept, PutAssociation, ...)")
+    stamp = time.time() if now is None else now
+    dims: set[int] = set()
+    out = []
+    for i, m in enumerate(batch):
+        try:
+            out.append(_encode_one(m, stamp, dims))
+        except InputError as exc:
+            raise InputError(f"mutation {i} ({type(m).__name__}) is invalid: {exc}") from None
+    if len(dims) > 1:
+        raise InputError(
+            f"the batch mixes vector dimensions {sorted(dims)}; all vectors must have one dimension"
+        )
+    return out, (dims.pop() if dims else None)
+
+
+def _encode_one(m: Mutation, stamp: float, dims: set[int]) -> dict[str, Any]:
+    if isinstance(m, PutConcept):
+        c = m.concept
+        if not isinstance(c, Concept):
+            raise InputError("PutConcept.concept must be a Concept")
+        _check_id(c.id, "id")
+        _check_str(c.text, "text")
+        _check_str(c.domain, "domain")
+        _check_common(c)
+        _check_str_list(c.aliases, "aliases")
+        vector = None if c.vector is None else normalize_vector(c.vector)
+        d = {"op": "put_concept", "concept": _wrap(lambda: concept_to_dict(c, with_seq=False, vector=vector))}
+        if vector is not None:
+            dims.add(vector.size)
+        _stamp(d["concept"], stamp)
+        return d
+    if isinstance(m, PutAssociation):
+        a = m.association
+        if not isinstance(a, Association):
+            raise InputError("PutAssociation.association must be an Association")
+        for name in ("id", "source", "target"):
+            _check_id(getattr(a, name), name)
+        _check_str(a.relation, "relation")
+        if not isinstance(a.negated, bool):
+            raise InputError("negated must be a bool")
+        _check_common(a)
+        _check_str_list(a.statements, "statements")
+        d = {"op": "put_association", "association": _wrap(lambda: association_to_dict(a, with_seq=False))}
+        _stamp(d["association"], stamp)
+        return d
+    if isinstance(m, (CloseAssociation, DeleteAssociation)):
+        _check_id(m.association_id, "association_id")
+        if isinstance(m, CloseAssociation) and m.valid_to is not None:
+            _check_str(m.valid_to, "valid_to")
+    elif isinstance(m, DeleteConcept):
+        _check_id(m.concept_id, "concept_id")
+    elif isinstance(m, ForgetSource):
+        _check_id(m.source_id, "source_id")
+    return mutation_to_dict(m)  # raises InputError for anything that is not a mutation
+
+
+def _wrap(encode: Any) -> dict[str, Any]:
+    try:
+        return encode()
+    except ValueError as exc:  # an unknown enum value
+        raise InputError(str(exc)) from None
+
+
+def _stamp(record: dict[str, Any], stamp: float) -> None:
+    # The record time is fixed here, before the WAL, so that replay reproduces it exactly.
+    if not record["recorded_at"]:
+        record["recorded_at"] = stamp
+
+
+def _check_common(obj: Concept | Association) -> None:
+    for name in ("confidence", "strength", "recorded_at"):
+        value = getattr(obj, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise InputError(f"{name} must be a finite number, got {value!r}")
+    for name in ("valid_from", "valid_to"):
+        if getattr(obj, name) is not None:
+            _check_str(getattr(obj, name), name)
+    _check_str_list(obj.sources, "sources")
+    if not isinstance(obj.attrs, dict) or not all(isinstance(k, str) for k in obj.attrs):
+        raise InputError("attrs must be a dict with string keys")
+
+
+def _check_id(value: Any, name: str) -> None:
+    if not isinstance(value, str) or not value:
+        raise InputError(f"{name} must be a non-empty string, got {value!r}")
+
+
+def _check_str(value: Any, name: str) -> None:
+    if not isinstance(value, str):
+        raise InputError(f"{name} must be a string, got {type(value).__name__}")
+
+
+def _check_str_list(value: Any, name: str) -> None:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(s, str) and s for s in value):
+        raise InputError(f"{name} must be a list of non-empty strings")

@@ -1,0 +1,209 @@
+"""Mutations, concepts and associations to and from plain dicts (what msgpack stores).
+
+The same functions serve the WAL (mutations) and the snapshot (whole records including the store-assigned
+`seq`, `last_seq` and `closed_seq`). Vectors travel as little-endian float32 bytes and come back as read-only
+numpy views over those bytes, so decoding does not copy them. Enums are stored by value.
+
+Decoding raises `CodecError` on anything malformed; callers that know the file and offset turn it into a
+`CorruptionError` that says where.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import msgpack
+import numpy as np
+
+from sutra.errors import InputError
+from sutra.model import (
+    Association,
+    AssociationType,
+    CloseAssociation,
+    Concept,
+    ConceptKind,
+    DeleteAssociation,
+    DeleteConcept,
+    ForgetSource,
+    Mutation,
+    PutAssociation,
+    PutConcept,
+    SemanticType,
+)
+
+VECTOR_DTYPE = np.dtype("<f4")
+
+
+class CodecError(ValueError):
+    """A dict or byte string is not a valid encoding."""
+
+
+# ---- msgpack ----
+
+
+def pack(obj: Any) -> bytes:
+    try:
+        return msgpack.packb(obj, use_bin_type=True)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InputError(
+            f"cannot store this value ({exc}); attrs may hold only str/int/float/bool/None, "
+            "lists and str-keyed dicts of those"
+        ) from exc
+
+
+def unpack(data: bytes) -> Any:
+    try:
+        return msgpack.unpackb(data, raw=False, strict_map_key=False)
+    except Exception as exc:  # untrusted bytes: msgpack may raise several types, none of them ours
+        raise CodecError(f"not valid msgpack ({exc})") from exc
+
+
+# ---- vectors ----
+
+
+def normalize_vector(vector: Any) -> np.ndarray:
+    """A finite, non-zero 1-D vector as L2-normalized float32; `InputError` otherwise."""
+    try:
+        v = np.asarray(vector, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"a concept vector must be numeric ({exc})") from exc
+    if v.ndim != 1 or v.size == 0:
+        raise InputError(f"a concept vector must be one-dimensional and non-empty, got shape {v.shape}")
+    norm = float(np.linalg.norm(v))
+    if not math.isfinite(norm) or norm == 0.0:
+        raise InputError("a concept vector must be finite and non-zero (it is compared by cosine similarity)")
+    return (v / norm).astype(VECTOR_DTYPE)
+
+
+def vector_to_bytes(vector: np.ndarray | None) -> bytes | None:
+    return None if vector is None else np.ascontiguousarray(vector, dtype=VECTOR_DTYPE).tobytes()
+
+
+def vector_from_bytes(data: Any) -> np.ndarray | None:
+    if data is None:
+        return None
+    if not isinstance(data, bytes) or len(data) % VECTOR_DTYPE.itemsize:
+        raise CodecError("a vector must be float32 bytes")
+    return np.frombuffer(data, dtype=VECTOR_DTYPE)  # read-only view: safe to share
+
+
+# ---- records ----
+
+_CONCEPT_FIELDS = ("id", "text", "domain", "confidence", "strength", "valid_from", "valid_to", "recorded_at")
+_ASSOC_FIELDS = (
+    "id",
+    "source",
+    "target",
+    "relation",
+    "negated",
+    "confidence",
+    "strength",
+    "valid_from",
+    "valid_to",
+    "recorded_at",
+)
+
+
+def concept_to_dict(c: Concept, *, with_seq: bool, vector: np.ndarray | None = None) -> dict[str, Any]:
+    """`vector`, when given, replaces `c.vector` (the caller's vector after normalization)."""
+    d: dict[str, Any] = {name: getattr(c, name) for name in _CONCEPT_FIELDS}
+    d["kind"] = ConceptKind(c.kind).value
+    d["semantic_type"] = SemanticType(c.semantic_type).value
+    d["sources"] = list(c.sources)
+    d["aliases"] = list(c.aliases)
+    d["attrs"] = dict(c.attrs)
+    d["vector"] = vector_to_bytes(c.vector if vector is None else vector)
+    if with_seq:
+        d["seq"], d["last_seq"] = c.seq, c.last_seq
+    return d
+
+
+def concept_from_dict(d: Any) -> Concept:
+    try:
+        return Concept(
+            **{name: d[name] for name in _CONCEPT_FIELDS},
+            kind=ConceptKind(d["kind"]),
+            semantic_type=SemanticType(d["semantic_type"]),
+            sources=list(d["sources"]),
+            aliases=list(d["aliases"]),
+            attrs=dict(d["attrs"]),
+            vector=vector_from_bytes(d["vector"]),
+            seq=d.get("seq", 0),
+            last_seq=d.get("last_seq", 0),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise CodecError(f"bad concept record ({exc!r})") from exc
+
+
+def association_to_dict(a: Association, *, with_seq: bool) -> dict[str, Any]:
+    d: dict[str, Any] = {name: getattr(a, name) for name in _ASSOC_FIELDS}
+    d["type"] = AssociationType(a.type).value
+    d["sources"] = list(a.sources)
+    d["statements"] = list(a.statements)
+    d["attrs"] = dict(a.attrs)
+    if with_seq:
+        d["seq"], d["last_seq"], d["closed_seq"] = a.seq, a.last_seq, a.closed_seq
+    return d
+
+
+def association_from_dict(d: Any) -> Association:
+    try:
+        return Association(
+            **{name: d[name] for name in _ASSOC_FIELDS},
+            type=AssociationType(d["type"]),
+            sources=list(d["sources"]),
+            statements=list(d["statements"]),
+            attrs=dict(d["attrs"]),
+            seq=d.get("seq", 0),
+            last_seq=d.get("last_seq", 0),
+            closed_seq=d.get("closed_seq"),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise CodecError(f"bad association record ({exc!r})") from exc
+
+
+# ---- mutations ----
+
+
+def mutation_to_dict(m: Mutation) -> dict[str, Any]:
+    """Encode a mutation for the WAL. Store-assigned fields (`seq`...) are left out; replay derives them."""
+    if isinstance(m, PutConcept):
+        return {"op": "put_concept", "concept": concept_to_dict(m.concept, with_seq=False)}
+    if isinstance(m, PutAssociation):
+        return {"op": "put_association", "association": association_to_dict(m.association, with_seq=False)}
+    if isinstance(m, CloseAssociation):
+        return {"op": "close_association", "id": m.association_id, "valid_to": m.valid_to}
+    if isinstance(m, DeleteConcept):
+        return {"op": "delete_concept", "id": m.concept_id}
+    if isinstance(m, DeleteAssociation):
+        return {"op": "delete_association", "id": m.association_id}
+    if isinstance(m, ForgetSource):
+        return {"op": "forget_source", "source": m.source_id}
+    raise InputError(f"not a mutation: {type(m).__name__}; use the classes in sutra.model (PutConcept, ...)")
+
+
+def mutation_from_dict(d: Any) -> Mutation:
+    try:
+        op = d["op"]
+        if op == "put_concept":
+            return PutConcept(concept_from_dict(d["concept"]))
+        if op == "put_association":
+            return PutAssociation(association_from_dict(d["association"]))
+        if op == "close_association":
+            return CloseAssociation(_str(d["id"]), d["valid_to"])
+        if op == "delete_concept":
+            return DeleteConcept(_str(d["id"]))
+        if op == "delete_association":
+            return DeleteAssociation(_str(d["id"]))
+        if op == "forget_source":
+            return ForgetSource(_str(d["source"]))
+    except (KeyError, TypeError) as exc:
+        raise CodecError(f"bad mutation record ({exc!r})") from exc
+    raise CodecError(f"unknown mutation op {op!r}")
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise CodecError(f"expected a string id, got {type(value).__name__}")
+    return value

@@ -1,0 +1,392 @@
+"""The in-memory graph: concepts, associations, and the indexes that follow directly from them.
+
+This module owns the *meaning* of every mutation (see `sutra.model`): how a re-asserted concept is reinforced,
+how an association is closed and reopened, how deletion cascades and how forgetting a source leaves no
+orphans. It is deterministic: the same mutations in the same order give the same state, which is what makes
+WAL replay exact.
+
+Stored objects are never changed in place. Every change builds a new object and swaps it in, so a batch can
+be rolled back by swapping the old objects back (the undo log is just "id -> object before the batch"), and
+readers never see an object half-updated. Every change goes through four primitives (`_set_concept`,
+`_drop_concept`, `_set_assoc`, `_drop_assoc`) which keep the graph's own indexes and tell the `hooks` (entity,
+keyword and vector indexes) what changed; rollback uses the same primitives, so indexes cannot drift.
+
+Dicts keep insertion order, and insertion order is `seq` order (a concept deleted and put again gets a fresh
+`seq`); `concepts()` therefore needs no sort. Rollback of a deletion re-inserts at the end, so it re-sorts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any, Protocol
+
+from sutra.errors import InputError, NotFoundError
+from sutra.model import (
+    Association,
+    AssociationType,
+    CloseAssociation,
+    Concept,
+    ConceptKind,
+    DeleteAssociation,
+    DeleteConcept,
+    ForgetSource,
+    Mutation,
+    PutAssociation,
+    PutConcept,
+)
+
+Index = dict[str, dict[str, None]]  # key -> ordered set of ids
+Adjacency = dict[str, dict[AssociationType, dict[str, None]]]  # concept id -> type -> association ids
+
+
+class GraphHooks(Protocol):
+    def concept_put(self, old: Concept | None, new: Concept) -> None: ...
+
+    def concept_removed(self, old: Concept) -> None: ...
+
+
+class Graph:
+    def __init__(self, hooks: GraphHooks | None = None) -> None:
+        self.concepts: dict[str, Concept] = {}
+        self.associations: dict[str, Association] = {}
+        self.seq = 0  # the persisted put counter: one increment per PutConcept/PutAssociation
+        self._out: Adjacency = {}
+        self._in: Adjacency = {}
+        self._concepts_by_source: Index = {}
+        self._assocs_by_source: Index = {}
+        self._cited_by: Index = {}  # statement concept id -> associations listing it in `statements`
+        self._hooks = hooks
+        self._undo: dict[tuple[str, str], Any] | None = None
+        self._undo_seq = 0
+
+    # ---- loading and transactions ----
+
+    def load(self, concepts: Iterable[Concept], associations: Iterable[Association], seq: int) -> None:
+        """Fill an empty graph from a snapshot (records already in `seq` order). Hooks are not called."""
+        for c in concepts:
+            self.concepts[c.id] = c
+            self._index_concept(None, c)
+        for a in associations:
+            self.associations[a.id] = a
+            self._index_assoc(None, a)
+        self.seq = seq
+
+    def begin(self) -> None:
+        self._undo, self._undo_seq = {}, self.seq
+
+    def commit(self) -> None:
+        self._undo = None
+
+    def rollback(self) -> None:
+        undo, self._undo = self._undo or {}, None
+        reinserted = False
+        for (kind, oid), old in reversed(undo.items()):
+            table: dict[str, Any] = self.concepts if kind == "c" else self.associations
+            current = table.get(oid)
+            reinserted |= current is None and old is not None
+            if old is None:
+                if current is not None:
+                    self._drop_concept(oid) if kind == "c" else self._drop_assoc(oid)
+            elif kind == "c":
+                self._set_concept(old)
+            else:
+                self._set_assoc(old)
+        self.seq = self._undo_seq
+        if reinserted:  # restore the "insertion order is seq order" invariant
+            self.concepts = dict(sorted(self.concepts.items(), key=lambda kv: kv[1].seq))
+            self.associations = dict(sorted(self.associations.items(), key=lambda kv: kv[1].seq))
+
+    # ---- mutations ----
+
+    def apply(self, m: Mutation) -> None:
+        if isinstance(m, PutConcept):
+            self._put_concept(m.concept)
+        elif isinstance(m, PutAssociation):
+            self._put_association(m.association)
+        elif isinstance(m, CloseAssociation):
+            self._close(m.association_id, m.valid_to)
+        elif isinstance(m, DeleteConcept):
+            if m.concept_id in self.concepts:
+                self._delete_concept(m.concept_id, set())
+        elif isinstance(m, DeleteAssociation):
+            if m.association_id in self.associations:
+                self._drop_assoc(m.association_id)
+        elif isinstance(m, ForgetSource):
+            self._forget_source(m.source_id)
+        else:
+            raise InputError(f"not a mutation: {type(m).__name__}")
+
+    def _put_concept(self, inc: Concept) -> None:
+        self.seq += 1
+        old = self.concepts.get(inc.id)
+        if old is None:
+            new = replace(
+                inc,
+                sources=_union([], inc.sources),
+                aliases=_union([], inc.aliases),
+                seq=self.seq,
+                last_seq=self.seq,
+            )
+        else:
+            if old.kind != inc.kind:
+                raise InputError(
+                    f"concept {inc.id} exists as a {old.kind}; it cannot be re-put as a {inc.kind}"
+                )
+            new = replace(
+                old,
+                sources=_union(old.sources, inc.sources),
+                aliases=old.aliases + [a for a in _union([], inc.aliases) if a not in old.aliases],
+                strength=old.strength + inc.strength,
+                confidence=max(old.confidence, inc.confidence),
+                attrs=_merge(old.attrs, inc.attrs),
+                valid_from=old.valid_from if old.valid_from is not None else inc.valid_from,
+                valid_to=old.valid_to if old.valid_to is not None else inc.valid_to,
+                vector=old.vector if inc.vector is None else inc.vector,
+                last_seq=self.seq,
+            )
+        self._set_concept(new)
+
+    def _put_association(self, inc: Association) -> None:
+        self.seq += 1
+        old = self.associations.get(inc.id)
+        if old is None:
+            for end in (inc.source, inc.target):
+                if end not in self.concepts:
+                    raise NotFoundError(
+                        f"association {inc.id} ({inc.source} -{inc.relation}-> {inc.target}) points at "
+                        f"concept {end}, which does not exist; put the concept first (earlier in the same "
+                        "batch is fine)"
+                    )
+            new = replace(
+                inc,
+                sources=_union([], inc.sources),
+                statements=_union([], inc.statements),
+                seq=self.seq,
+                last_seq=self.seq,
+                closed_seq=None,
+            )
+        else:
+            shape = ("source", "target", "type", "relation", "negated")
+            if any(getattr(old, f) != getattr(inc, f) for f in shape):
+                raise InputError(f"association {inc.id} exists with a different source/target/type/relation")
+            reopened = old.closed_seq is not None
+            new = replace(
+                old,
+                sources=_union(old.sources, inc.sources),
+                statements=_union(old.statements, inc.statements),
+                strength=old.strength + inc.strength,
+                confidence=max(old.confidence, inc.confidence),
+                attrs=_merge(old.attrs, inc.attrs),
+                valid_from=old.valid_from if old.valid_from is not None else inc.valid_from,
+                valid_to=inc.valid_to if reopened or old.valid_to is None else old.valid_to,
+                last_seq=self.seq,
+                closed_seq=None,
+            )
+        self._set_assoc(new)
+
+    def _close(self, aid: str, valid_to: str | None) -> None:
+        a = self.associations.get(aid)
+        if a is None:
+            raise NotFoundError(f"cannot close association {aid}: it does not exist")
+        if a.closed_seq is None:  # closing twice keeps the first closing
+            self._set_assoc(
+                replace(a, closed_seq=self.seq, valid_to=a.valid_to if valid_to is None else valid_to)
+            )
+
+    def _delete_concept(self, cid: str, touched: set[str]) -> None:
+        """Remove a concept, every edge touching it, and its id from `statements` lists."""
+        for a in self.edges(cid, "both"):
+            touched.update((a.source, a.target))
+            self._drop_assoc(a.id)
+        for aid in self._by_seq(self._cited_by.get(cid, {}), self.associations):
+            a = self.associations[aid]
+            self._set_assoc(replace(a, statements=[s for s in a.statements if s != cid]))
+        self._drop_concept(cid)
+        touched.discard(cid)
+
+    def _forget_source(self, src: str) -> None:
+        touched: set[str] = set()  # endpoints of removed edges: candidates for orphaned entities
+        for aid in self._by_seq(self._assocs_by_source.get(src, {}), self.associations):
+            a = self.associations.get(aid)
+            if a is None:
+                continue
+            if len(a.sources) > 1:
+                self._set_assoc(replace(a, sources=[s for s in a.sources if s != src]))
+            else:
+                touched.update((a.source, a.target))
+                self._drop_assoc(aid)
+        for cid in self._by_seq(self._concepts_by_source.get(src, {}), self.concepts):
+            c = self.concepts.get(cid)
+            if c is None:
+                continue
+            if len(c.sources) > 1:
+                self._set_concept(replace(c, sources=[s for s in c.sources if s != src]))
+            else:
+                self._delete_concept(cid, touched)
+        for cid in self._by_seq(touched, self.concepts):
+            c = self.concepts.get(cid)
+            if c is not None and c.kind == ConceptKind.ENTITY and not c.sources and not self.has_edges(cid):
+                self._delete_concept(cid, set())
+
+    # ---- reads ----
+
+    def edges(
+        self, cid: str, direction: str, types: Iterable[AssociationType] | None = None
+    ) -> list[Association]:
+        """Associations touching `cid` in `direction` ("out", "in", "both"), in `seq` order."""
+        wanted = None if types is None else set(types)
+        ids: dict[str, None] = {}
+        for adj in (
+            (self._out, self._in) if direction == "both" else (self._out if direction == "out" else self._in,)
+        ):
+            for t, aids in adj.get(cid, {}).items():
+                if wanted is None or t in wanted:
+                    ids.update(aids)
+        return sorted((self.associations[aid] for aid in ids), key=lambda a: a.seq)
+
+    def has_edges(self, cid: str) -> bool:
+        return cid in self._out or cid in self._in
+
+    def ids_by_source(self, src: str) -> list[str]:
+        return self._by_seq(self._concepts_by_source.get(src, {}), self.concepts) + self._by_seq(
+            self._assocs_by_source.get(src, {}), self.associations
+        )
+
+    def derived_indexes(self) -> dict[str, Any]:
+        """The graph's own indexes in a comparable form (for `check`)."""
+
+        def adjacency(adj: Adjacency) -> dict[tuple[str, str], frozenset[str]]:
+            return {(cid, str(t)): frozenset(ids) for cid, by in adj.items() for t, ids in by.items()}
+
+        def index(ix: Index) -> dict[str, frozenset[str]]:
+            return {k: frozenset(v) for k, v in ix.items()}
+
+        return {
+            "out-adjacency": adjacency(self._out),
+            "in-adjacency": adjacency(self._in),
+            "concepts-by-source": index(self._concepts_by_source),
+            "associations-by-source": index(self._assocs_by_source),
+            "statement citations": index(self._cited_by),
+        }
+
+    def check(self) -> list[str]:
+        """Compare every graph index with one rebuilt from the primary records; check their invariants."""
+        problems = []
+        fresh = Graph()
+        fresh.load(self.concepts.values(), self.associations.values(), self.seq)
+        mine, expected = self.derived_indexes(), fresh.derived_indexes()
+        for name, ix in expected.items():
+            if mine[name] != ix:
+                diff = set(mine[name].items()) ^ set(ix.items())
+                problems.append(
+                    f"{name} index differs from the records ({len(diff)} entries), e.g. {min(diff)}"
+                )
+        for a in self.associations.values():
+            for end in (a.source, a.target):
+                if end not in self.concepts:
+                    problems.append(f"association {a.id} points at missing concept {end}")
+        first_seqs: dict[int, str] = {}
+        for table in (self.concepts, self.associations):
+            previous = 0
+            for oid, obj in table.items():
+                if obj.id != oid:
+                    problems.append(f"record stored under {oid} has id {obj.id}")
+                if not 0 < obj.seq <= obj.last_seq <= self.seq:
+                    problems.append(f"{oid}: seq {obj.seq}/last_seq {obj.last_seq} outside 1..{self.seq}")
+                if obj.seq in first_seqs:
+                    problems.append(f"{oid} and {first_seqs[obj.seq]} share seq {obj.seq}")
+                first_seqs[obj.seq] = oid
+                if obj.seq < previous:
+                    problems.append(f"{oid} is out of seq order")
+                previous = obj.seq
+                lists = [obj.sources] + ([obj.aliases] if isinstance(obj, Concept) else [obj.statements])
+                if any(len(set(xs)) != len(xs) for xs in lists):
+                    problems.append(f"{oid} lists a source, alias or statement twice")
+        return problems
+
+    # ---- primitives: the only code that changes state ----
+
+    def _remember(self, kind: str, oid: str, old: Any) -> None:
+        if self._undo is not None and (kind, oid) not in self._undo:
+            self._undo[(kind, oid)] = old
+
+    def _set_concept(self, new: Concept) -> None:
+        old = self.concepts.get(new.id)
+        self._remember("c", new.id, old)
+        self.concepts[new.id] = new
+        self._index_concept(old, new)
+        if self._hooks is not None:
+            self._hooks.concept_put(old, new)
+
+    def _drop_concept(self, cid: str) -> None:
+        old = self.concepts[cid]
+        self._remember("c", cid, old)
+        del self.concepts[cid]
+        _reindex(self._concepts_by_source, cid, old.sources, ())
+        if self._hooks is not None:
+            self._hooks.concept_removed(old)
+
+    def _set_assoc(self, new: Association) -> None:
+        old = self.associations.get(new.id)
+        self._remember("a", new.id, old)
+        self.associations[new.id] = new
+        self._index_assoc(old, new)
+
+    def _drop_assoc(self, aid: str) -> None:
+        old = self.associations[aid]
+        self._remember("a", aid, old)
+        del self.associations[aid]
+        _unlink(self._out, old.source, old.type, aid)
+        _unlink(self._in, old.target, old.type, aid)
+        _reindex(self._assocs_by_source, aid, old.sources, ())
+        _reindex(self._cited_by, aid, old.statements, ())
+
+    def _index_concept(self, old: Concept | None, new: Concept) -> None:
+        _reindex(self._concepts_by_source, new.id, old.sources if old else (), new.sources)
+
+    def _index_assoc(self, old: Association | None, new: Association) -> None:
+        if old is None:  # source, target and type never change for an existing id
+            self._out.setdefault(new.source, {}).setdefault(new.type, {})[new.id] = None
+            self._in.setdefault(new.target, {}).setdefault(new.type, {})[new.id] = None
+        _reindex(self._assocs_by_source, new.id, old.sources if old else (), new.sources)
+        _reindex(self._cited_by, new.id, old.statements if old else (), new.statements)
+
+    @staticmethod
+    def _by_seq(ids: Iterable[str], table: dict[str, Any]) -> list[str]:
+        return sorted((i for i in ids if i in table), key=lambda i: table[i].seq)
+
+
+def _union(old: list[str], new: Iterable[str]) -> list[str]:
+    """`old` then `new`; an item of `new` already present moves to the end (it is the newest assertion)."""
+    out = dict.fromkeys(old)
+    for item in new:
+        out.pop(item, None)
+        out[item] = None
+    return list(out)
+
+
+def _merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Existing attributes win; new keys are added after them."""
+    added = {k: v for k, v in new.items() if k not in old}
+    return {**old, **added} if added else old
+
+
+def _reindex(index: Index, oid: str, old_keys: Iterable[str], new_keys: Iterable[str]) -> None:
+    old_set, new_set = set(old_keys), set(new_keys)
+    for key in old_set - new_set:
+        ids = index[key]
+        del ids[oid]
+        if not ids:
+            del index[key]
+    for key in new_set - old_set:
+        index.setdefault(key, {})[oid] = None
+
+
+def _unlink(adj: Adjacency, cid: str, t: AssociationType, aid: str) -> None:
+    by_type = adj[cid]
+    del by_type[t][aid]
+    if not by_type[t]:
+        del by_type[t]
+        if not by_type:
+            del adj[cid]

@@ -1,0 +1,109 @@
+"""A small incremental BM25 index over the texts of statement and rule concepts.
+
+Own code rather than a library such as `bm25s`: those build a static matrix and re-index the whole corpus
+to add one document, while the store adds and removes documents one at a time. The index is not persisted:
+rebuilding it from the snapshot's texts on open is cheap (see the store benchmark) and cannot drift.
+
+Scoring is Okapi BM25 with k1=1.2, b=0.75 and the non-negative idf `ln(1 + (N - df + 0.5) / (df + 0.5))`.
+Each document's score is summed over the query terms in query order, so results are reproducible exactly;
+ties are broken by id.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+from collections import Counter
+
+from sutra.model import Concept, ConceptKind
+
+INDEXED_KINDS = frozenset({ConceptKind.STATEMENT, ConceptKind.RULE})
+
+# Function words that carry no topic. Negations ("no", "not") stay searchable: they change meaning.
+_STOP_TEXT = """
+a an and are as at be been being but by can could did do does for from had has have he her hers him
+his i if in into is it its me my of on or our she so such than that the their them then there these
+they this those to too us was we were what when where which while who whom why will with would you
+your
+"""
+STOP_WORDS = frozenset(_STOP_TEXT.split())
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def tokenize(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text.casefold()) if w not in STOP_WORDS]
+
+
+class KeywordIndex:
+    def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
+        self.k1, self.b = k1, b
+        self._postings: dict[str, dict[str, int]] = {}  # term -> document id -> term frequency
+        self._lengths: dict[str, int] = {}  # document id -> number of terms
+        self._terms: dict[str, tuple[str, ...]] = {}  # document id -> its distinct terms (for removal)
+        self._total = 0
+
+    def __len__(self) -> int:
+        return len(self._lengths)
+
+    def __contains__(self, doc_id: str) -> bool:
+        return doc_id in self._lengths
+
+    def add(self, doc_id: str, text: str) -> None:
+        if doc_id in self._lengths:
+            self.remove(doc_id)
+        counts = Counter(tokenize(text))
+        self._lengths[doc_id] = length = sum(counts.values())
+        self._terms[doc_id] = tuple(counts)
+        self._total += length
+        for term, n in counts.items():
+            self._postings.setdefault(term, {})[doc_id] = n
+
+    def remove(self, doc_id: str) -> None:
+        length = self._lengths.pop(doc_id, None)
+        if length is None:
+            return
+        self._total -= length
+        for term in self._terms.pop(doc_id):
+            posting = self._postings[term]
+            del posting[doc_id]
+            if not posting:
+                del self._postings[term]
+
+    def search(self, query: str, k: int = 10) -> list[tuple[str, float]]:
+        n_docs = len(self._lengths)
+        if k <= 0 or not n_docs:
+            return []
+        avg_len = (self._total / n_docs) or 1.0
+        scores: dict[str, float] = {}
+        for term in dict.fromkeys(tokenize(query)):  # distinct, in query order
+            posting = self._postings.get(term)
+            if not posting:
+                continue
+            idf = math.log(1.0 + (n_docs - len(posting) + 0.5) / (len(posting) + 0.5))
+            for doc_id, tf in posting.items():
+                norm = self.k1 * (1.0 - self.b + self.b * self._lengths[doc_id] / avg_len)
+                scores[doc_id] = scores.get(doc_id, 0.0) + idf * tf * (self.k1 + 1.0) / (tf + norm)
+        return heapq.nsmallest(k, scores.items(), key=lambda item: (-item[1], item[0]))
+
+    # ---- keeping in step with the graph ----
+
+    def concept_put(self, old: Concept | None, new: Concept) -> None:
+        if new.kind in INDEXED_KINDS and (old is None or old.text != new.text or new.id not in self):
+            self.add(new.id, new.text)
+
+    def concept_removed(self, old: Concept) -> None:
+        self.remove(old.id)
+
+    def state(self) -> tuple[dict[str, dict[str, int]], dict[str, int], int]:
+        """Everything the index holds, for comparison with a rebuilt one in `check`."""
+        return self._postings, self._lengths, self._total
+
+    @classmethod
+    def build(cls, concepts: list[Concept]) -> KeywordIndex:
+        index = cls()
+        for c in concepts:
+            if c.kind in INDEXED_KINDS:
+                index.add(c.id, c.text)
+        return index

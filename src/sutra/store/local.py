@@ -1,0 +1,358 @@
+"""`LocalStore`: the embedded storage engine, one data directory, one writing process.
+
+Directory layout::
+
+    LOCK                 flock'ed while open; names the holder (lock.py)
+    manifest.json        format version, vector dimension (manifest.py)
+    snapshot.bin         the graph as of some LSN (snapshot.py)
+    wal.log              batches after that LSN (wal.py)
+    vectors.meta, vectors.<lsn>.hnsw   a saved HNSW index, used on open when its LSN is the snapshot's
+
+Write path (`apply`): validate and encode the batch without the lock (batch.py); under the lock give it the
+next LSN, decode the encoded bytes and apply *those* to the graph (so the live state is exactly what replay
+will rebuild), append the frame, and on any failure roll the graph back; then, outside the lock, wait until
+the frame is durable, sharing fsyncs with concurrent writers (group commit). A batch is therefore visible to
+readers a moment before it is durable, but it is acknowledged to its writer only once durable.
+
+Open path: lock, manifest, snapshot, indexes (loading a saved vector index when it matches), then replay WAL
+frames newer than the snapshot. A torn tail is cut with a warning; corruption stops the open unless
+`repair=True`, which truncates at the first bad frame and reports what was dropped in `recovery`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sutra.config import FSYNC_POLICIES
+from sutra.errors import ConfigError, CorruptionError, StorageError, SutraError
+from sutra.model import Association, AssociationType, Concept, ConceptKind, Mutation
+from sutra.store import manifest as manifest_file
+from sutra.store import wal
+from sutra.store.base import Direction, Store
+from sutra.store.batch import encode_batch
+from sutra.store.codec import normalize_vector
+from sutra.store.fsutil import remove_stale_temporaries
+from sutra.store.graph import Graph
+from sutra.store.indexes import Indexes
+from sutra.store.lock import DirectoryLock
+from sutra.store.snapshot import SNAPSHOT_NAME, read_snapshot, write_snapshot
+from sutra.store.vectors import BACKENDS
+
+log = logging.getLogger("sutra.store")
+
+WAL_NAME = "wal.log"
+DEFAULT_CHECKPOINT_WAL_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class RecoveryReport:
+    """What opening the store found and did."""
+
+    snapshot_lsn: int = 0
+    frames_replayed: int = 0
+    torn_bytes: int = 0  # an interrupted write cut off the WAL's end
+    repaired_bytes: int = 0  # repair=True dropped these bytes ...
+    repaired_frames: int = 0  # ... holding about this many batches
+    vector_index_loaded: bool = False
+    seconds: float = 0.0
+
+
+class LocalStore(Store):
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        fsync: str = "always",
+        batch_fsync_ms: float = 10.0,
+        checkpoint_wal_bytes: int = DEFAULT_CHECKPOINT_WAL_BYTES,
+        repair: bool = False,
+        vector_index: str = "auto",
+    ) -> None:
+        if fsync not in FSYNC_POLICIES:
+            raise ConfigError(f"fsync policy {fsync!r} is not one of {', '.join(FSYNC_POLICIES)}")
+        if vector_index not in BACKENDS:
+            raise ConfigError(f"vector index {vector_index!r} is not one of {', '.join(BACKENDS)}")
+        if batch_fsync_ms <= 0 or checkpoint_wal_bytes <= 0:
+            raise ConfigError("batch_fsync_ms and checkpoint_wal_bytes must be positive")
+        self.path = Path(path)
+        self.fsync = fsync
+        self._checkpoint_bytes = checkpoint_wal_bytes
+        self._rw = threading.RLock()
+        self._closed = True
+        self._failure: str | None = None
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._dir_lock = DirectoryLock(self.path)
+        self._dir_lock.acquire()
+        try:
+            self._open(repair=repair, batch_fsync_ms=batch_fsync_ms, vector_index=vector_index)
+        except BaseException:
+            self._dir_lock.release()
+            raise
+        self._closed = False
+
+    def _open(self, *, repair: bool, batch_fsync_ms: float, vector_index: str) -> None:
+        started = time.perf_counter()
+        remove_stale_temporaries(self.path)
+        self._manifest = manifest_file.load_or_create(self.path)
+        snap = read_snapshot(self.path / SNAPSHOT_NAME)
+        self._indexes = Indexes(vector_index)
+        self._graph = Graph(hooks=self._indexes)
+        report = RecoveryReport()
+        if snap is not None:
+            self._graph.load(snap.concepts, snap.associations, snap.seq)
+            report.snapshot_lsn = snap.lsn
+        del snap
+        report.vector_index_loaded = self._indexes.rebuild(
+            list(self._graph.concepts.values()),
+            dim=self._manifest.dim,
+            directory=self.path,
+            lsn=report.snapshot_lsn,
+        )
+        last_lsn = self._replay(report, repair=repair)
+        self._snapshot_lsn = report.snapshot_lsn
+        self._wal = wal.WalWriter(
+            self.path / WAL_NAME, next_lsn=last_lsn + 1, policy=self.fsync, batch_fsync_ms=batch_fsync_ms
+        )
+        report.seconds = time.perf_counter() - started
+        self.recovery = report
+
+    def _replay(self, report: RecoveryReport, *, repair: bool) -> int:
+        wal_path = self.path / WAL_NAME
+        recovered = wal.recover(wal_path, repair=repair)
+        report.torn_bytes = recovered.torn_bytes
+        report.repaired_bytes, report.repaired_frames = recovered.repaired_bytes, recovered.repaired_frames
+        last_lsn = report.snapshot_lsn
+        for i, frame in enumerate(recovered.frames):
+            if frame.lsn <= report.snapshot_lsn:
+                continue  # already in the snapshot (a crash came between its rename and the WAL truncation)
+            try:
+                self._apply_decoded(frame.mutations)
+            except SutraError as exc:
+                why = f"{wal_path}: the batch at offset {frame.offset} (LSN {frame.lsn}) cannot be replayed"
+                why += f" ({exc})"
+                if not repair:
+                    raise CorruptionError(
+                        f"{why}. Reopen with repair=True to drop it and everything after it, or restore "
+                        "the data directory from a backup."
+                    ) from exc
+                size = wal_path.stat().st_size
+                wal.truncate(wal_path, frame.offset)
+                report.repaired_bytes += size - frame.offset
+                report.repaired_frames += len(recovered.frames) - i
+                log.warning("%s; repair dropped %d byte(s) from there on", why, size - frame.offset)
+                break
+            report.frames_replayed += 1
+            last_lsn = frame.lsn
+        return max(
+            last_lsn, recovered.frames[-1].lsn if recovered.frames and not report.repaired_frames else 0
+        )
+
+    # ---- writing ----
+
+    def apply(self, batch: Sequence[Mutation]) -> None:
+        dicts, dim = encode_batch(batch)
+        if not dicts:
+            return
+        with self._rw:
+            self._check_writable()
+            if dim is not None:
+                self._ensure_dim(dim)
+            lsn = self._wal.next_lsn
+            payload = wal.encode_payload(lsn, dicts)
+            _, mutations = wal.decode_payload(payload)
+            self._graph.begin()
+            try:
+                for m in mutations:
+                    self._graph.apply(m)
+                self._wal.append(lsn, payload)
+            except BaseException:
+                self._rollback()
+                raise
+            self._graph.commit()
+        self._wal.wait_durable(lsn)
+        if self._wal.size >= self._checkpoint_bytes:
+            with self._rw:
+                if not self._closed and self._wal.size >= self._checkpoint_bytes:
+                    self._checkpoint_locked()
+
+    def _apply_decoded(self, mutations: list[Mutation]) -> None:
+        """Replay one batch: all of it or (after rolling back) none of it."""
+        dims = {
+            m.concept.vector.size
+            for m in mutations
+            if getattr(m, "concept", None) is not None and m.concept.vector is not None
+        }  # type: ignore[union-attr]
+        for dim in dims:
+            self._ensure_dim(dim)
+        self._graph.begin()
+        try:
+            for m in mutations:
+                self._graph.apply(m)
+        except BaseException:
+            self._rollback()
+            raise
+        self._graph.commit()
+
+    def _ensure_dim(self, dim: int) -> None:
+        manifest_file.check_dim(self._manifest, dim, self.path)
+        if self._manifest.dim is None:
+            manifest_file.save(self.path, replace(self._manifest, dim=dim))
+            self._manifest.dim = dim
+        self._indexes.ensure_vectors(dim)
+
+    def _rollback(self) -> None:
+        try:
+            self._graph.rollback()
+        except BaseException as exc:
+            self._failure = f"rolling back a failed batch failed ({exc!r})"
+            raise
+
+    def checkpoint(self) -> None:
+        with self._rw:
+            self._check_writable()
+            self._checkpoint_locked()
+
+    def _checkpoint_locked(self) -> None:
+        lsn = self._wal.next_lsn - 1
+        if lsn == self._snapshot_lsn:
+            return
+        write_snapshot(
+            self.path / SNAPSHOT_NAME,
+            lsn=lsn,
+            seq=self._graph.seq,
+            concepts=self._graph.concepts.values(),
+            associations=self._graph.associations.values(),
+        )
+        if self._indexes.vectors is not None:
+            self._indexes.vectors.save(self.path, lsn)
+        self._snapshot_lsn = lsn
+        self._wal.truncate()
+
+    # ---- reading ----
+
+    def get_concept(self, concept_id: str) -> Concept | None:
+        with self._rw:
+            c = self._graph.concepts.get(concept_id)
+            return None if c is None else _copy_concept(c)
+
+    def get_association(self, association_id: str) -> Association | None:
+        with self._rw:
+            a = self._graph.associations.get(association_id)
+            return None if a is None else _copy_association(a)
+
+    def neighbors(
+        self,
+        concept_id: str,
+        direction: Direction = "out",
+        types: Iterable[AssociationType] | None = None,
+        relations: Iterable[str] | None = None,
+        current_only: bool = False,
+    ) -> list[Association]:
+        if direction not in ("out", "in", "both"):
+            raise ConfigError(f"direction must be 'out', 'in' or 'both', got {direction!r}")
+        wanted = None if relations is None else set(relations)
+        with self._rw:
+            return [
+                _copy_association(a)
+                for a in self._graph.edges(concept_id, direction, types)
+                if (wanted is None or a.relation in wanted) and (a.closed_seq is None or not current_only)
+            ]
+
+    def find_entities(self, name: str) -> list[str]:
+        with self._rw:
+            ids = self._indexes.entities.find(name)
+            return sorted(ids, key=lambda cid: self._graph.concepts[cid].seq)
+
+    def search_text(self, query: str, k: int = 10) -> list[tuple[str, float]]:
+        with self._rw:
+            return self._indexes.keywords.search(query, k)
+
+    def search_vector(self, vector: np.ndarray, k: int = 10) -> list[tuple[str, float]]:
+        query = normalize_vector(vector)
+        with self._rw:
+            if self._indexes.vectors is None:
+                return []
+            manifest_file.check_dim(self._manifest, query.size, self.path)
+            return self._indexes.vectors.search(query, k)
+
+    def concepts(self, kind: ConceptKind | None = None) -> list[Concept]:
+        with self._rw:
+            return [_copy_concept(c) for c in self._graph.concepts.values() if kind is None or c.kind == kind]
+
+    def by_source(self, source_id: str) -> list[str]:
+        with self._rw:
+            return self._graph.ids_by_source(source_id)
+
+    def stats(self) -> dict[str, Any]:
+        with self._rw:
+            concepts, assocs = self._graph.concepts.values(), self._graph.associations.values()
+            vectors = self._indexes.vectors
+            return {
+                "path": str(self.path),
+                "concepts": len(concepts),
+                "associations": len(assocs),
+                "current_associations": sum(a.closed_seq is None for a in assocs),
+                "concepts_by_kind": {str(k): n for k, n in sorted(Counter(c.kind for c in concepts).items())},
+                "associations_by_type": {
+                    str(t): n for t, n in sorted(Counter(a.type for a in assocs).items())
+                },
+                "vectors": 0 if vectors is None else len(vectors),
+                "vector_index": None if vectors is None else getattr(vectors, "backend", vectors.name),
+                "dim": self._manifest.dim,
+                "seq": self._graph.seq,
+                "lsn": self._wal.next_lsn - 1,
+                "snapshot_lsn": self._snapshot_lsn,
+                "wal_bytes": self._wal.size,
+                "fsync": self.fsync,
+                "fsyncs": self._wal.fsyncs,
+                "recovery": asdict(self.recovery),
+            }
+
+    def check(self) -> list[str]:
+        with self._rw:
+            problems = self._graph.check()
+            problems += self._indexes.check(self._graph.concepts.values(), self._manifest.dim)
+            return problems
+
+    # ---- lifecycle ----
+
+    def close(self) -> None:
+        with self._rw:
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                self._wal.close()
+            finally:
+                self._dir_lock.release()
+
+    def __enter__(self) -> LocalStore:
+        return self
+
+    def _check_writable(self) -> None:
+        if self._closed:
+            raise StorageError(f"the store at {self.path} is closed; open it again to write")
+        if self._failure is not None:
+            raise StorageError(
+                f"the store at {self.path} stopped accepting writes: {self._failure}. Close it and "
+                "reopen it to recover from the WAL."
+            )
+
+
+def _copy_concept(c: Concept) -> Concept:
+    # Stored records are shared and never changed in place; callers get their own lists and dicts.
+    return replace(c, sources=list(c.sources), aliases=list(c.aliases), attrs=dict(c.attrs))
+
+
+def _copy_association(a: Association) -> Association:
+    return replace(a, sources=list(a.sources), statements=list(a.statements), attrs=dict(a.attrs))

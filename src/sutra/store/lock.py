@@ -1,0 +1,76 @@
+"""The exclusive lock on a data directory: one writer per directory, across processes and within one.
+
+`fcntl.flock` locks belong to an open file description, so a second `LocalStore` in the same process (which
+opens the file again) is refused exactly like a second process, and the kernel drops the lock when its holder
+dies, so a crashed process never leaves a stale lock behind. (A lock *file* created with O_EXCL was rejected:
+it survives a SIGKILL and then needs manual clean-up.) The file's content only describes the holder for the
+error message; it is not the lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import socket
+import time
+from pathlib import Path
+
+from sutra.errors import StoreLockedError
+
+LOCK_NAME = "LOCK"
+
+
+class DirectoryLock:
+    """Hold with `acquire()`, give back with `release()` (idempotent)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = Path(directory) / LOCK_NAME
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def acquire(self) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise StoreLockedError(self._refusal()) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        holder = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "since": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        }
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(holder).encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        # Leave the file in place: unlinking it races with a process that has opened it but not locked it yet.
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+    def _refusal(self) -> str:
+        try:
+            holder = json.loads(self.path.read_text() or "{}")
+        except (OSError, ValueError):
+            holder = {}
+        who = (
+            f"process {holder.get('pid', '?')} on host {holder.get('host', '?')} "
+            f"(holding it since {holder.get('since', '?')})"
+        )
+        return (
+            f"the data directory {self.path.parent} is in use by {who}. Only one process may open a data "
+            "directory at a time: stop that process or close its store, or use a different data directory."
+        )

@@ -1,0 +1,142 @@
+"""Approximate cosine search with hnswlib (HNSW graph), for stores past a few thousand vectors.
+
+hnswlib labels are integers, so each concept id gets a fresh label whenever its vector is (re)inserted; the
+old label is marked deleted and `allow_replace_deleted` lets new vectors reuse the slots of deleted ones, so
+deletions do not grow the index forever. (Updating a live label in place was rejected: with vacant slots
+around, hnswlib's `replace_deleted` path would file the label twice.)
+
+Persistence: `save` writes the graph to `vectors.<lsn>.hnsw` and then `vectors.meta` (label map + LSN), each
+atomically; the meta file is the commit point, so a crash between the two leaves the old meta pointing at the
+old, still present, graph. A loader uses the index only when its LSN equals the snapshot's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sutra.errors import ConfigError
+from sutra.store.codec import CodecError, pack, unpack
+from sutra.store.fsutil import atomic_write, fsync_dir
+from sutra.store.vectors.base import VectorIndex, rank
+
+META_NAME = "vectors.meta"
+M, EF_CONSTRUCTION, EF_SEARCH = 16, 200, 64
+
+
+def _hnswlib() -> Any:
+    try:
+        import hnswlib
+    except ImportError as exc:  # pragma: no cover - hnswlib is a core dependency
+        raise ConfigError("the hnsw vector index needs hnswlib: pip install hnswlib") from exc
+    return hnswlib
+
+
+class HnswIndex(VectorIndex):
+    name = "hnsw"
+
+    def __init__(self, dim: int, capacity: int = 1024, *, _index: Any = None) -> None:
+        super().__init__(dim)
+        if _index is None:
+            _index = _hnswlib().Index(space="cosine", dim=dim)
+            _index.init_index(
+                max_elements=capacity,
+                ef_construction=EF_CONSTRUCTION,
+                M=M,
+                allow_replace_deleted=True,
+                random_seed=1,
+            )
+        self._index = _index
+        self._labels: dict[str, int] = {}
+        self._ids: dict[int, str] = {}
+        self._next_label = 0
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
+    def upsert(self, ids: list[str], vectors: np.ndarray) -> None:
+        if not ids:
+            return
+        for concept_id in ids:
+            self.remove(concept_id)
+        labels = np.arange(self._next_label, self._next_label + len(ids), dtype=np.uint64)
+        self._next_label += len(ids)
+        needed = self._index.get_current_count() + len(ids)
+        if needed > self._index.get_max_elements():
+            self._index.resize_index(max(needed, 2 * self._index.get_max_elements()))
+        self._index.add_items(np.asarray(vectors, dtype=np.float32), labels, replace_deleted=True)
+        for concept_id, label in zip(ids, labels.tolist(), strict=True):
+            self._labels[concept_id], self._ids[label] = label, concept_id
+
+    def remove(self, concept_id: str) -> None:
+        label = self._labels.pop(concept_id, None)
+        if label is not None:
+            del self._ids[label]
+            self._index.mark_deleted(label)
+
+    def search(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
+        k = min(k, len(self._labels))
+        if k <= 0:
+            return []
+        ef = max(EF_SEARCH, 2 * k)
+        while True:
+            self._index.set_ef(ef)
+            try:
+                labels, distances = self._index.knn_query(np.asarray(query, dtype=np.float32), k=k)
+                break
+            except RuntimeError:  # too few live neighbours reachable at this ef (many deletions): widen
+                if ef >= self._index.get_current_count():
+                    raise
+                ef *= 4
+        ids = [self._ids[int(label)] for label in labels[0]]
+        return rank(ids, 1.0 - distances[0], k)
+
+    def ids(self) -> set[str]:
+        return set(self._labels)
+
+    # ---- persistence ----
+
+    def save(self, directory: Path, lsn: int) -> bool:
+        graph_name = f"vectors.{lsn}.hnsw"
+        tmp = directory / (graph_name + ".tmp")
+        self._index.save_index(str(tmp))
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, directory / graph_name)
+        fsync_dir(directory)
+        meta = {
+            "lsn": lsn,
+            "dim": self.dim,
+            "graph": graph_name,
+            "next_label": self._next_label,
+            "labels": list(self._labels.items()),
+        }
+        atomic_write(directory / META_NAME, pack(meta))
+        for old in directory.glob("vectors.*.hnsw"):
+            if old.name != graph_name:
+                with contextlib.suppress(FileNotFoundError):
+                    old.unlink()
+        return True
+
+    @classmethod
+    def load(cls, directory: Path, *, dim: int, lsn: int) -> HnswIndex | None:
+        """The index saved at `lsn`, or None when there is none (or it is from another LSN or damaged)."""
+        try:
+            meta = unpack((directory / META_NAME).read_bytes())
+            if meta["lsn"] != lsn or meta["dim"] != dim:
+                return None
+            raw = _hnswlib().Index(space="cosine", dim=dim)
+            raw.load_index(str(directory / meta["graph"]), allow_replace_deleted=True)
+            index = cls(dim, _index=raw)
+            index._labels = {concept_id: label for concept_id, label in meta["labels"]}
+            index._ids = {label: concept_id for concept_id, label in index._labels.items()}
+            index._next_label = meta["next_label"]
+        except (OSError, CodecError, KeyError, TypeError, ValueError, RuntimeError):
+            return None  # derived data: the caller rebuilds it from the vectors
+        if not set(index._ids) <= set(raw.get_ids_list()):
+            return None
+        return index

@@ -1,0 +1,363 @@
+"""The write-ahead log: one checksummed frame per `apply` batch, group commit, and crash recovery.
+
+File layout::
+
+    file header  b"SUTRAWAL" | u32 format version | u32 reserved            (16 bytes, written atomically)
+    frame        u32 payload length | u32 crc32(payload) | u32 crc32(first 8 header bytes) | payload
+    payload      msgpack {"lsn": int, "m": [mutation dicts]}                 (see codec.py)
+
+The header carries its own checksum so that a flipped bit in a *length* is reported as corruption instead of
+being mistaken for a torn tail (a bad length would otherwise point past the end of the file and look exactly
+like an interrupted write).
+
+Recovery rules (see `scan`): a partial frame at the very end is a torn write from a crash and is cut
+off with a warning; so is an all-zero tail (some file systems extend a file before its data lands). Any
+*complete* frame whose checksum or content is wrong is corruption: it is reported with `CorruptionError`
+and never skipped, unless the caller asks for repair, which truncates at the first bad frame and says how
+much was dropped.
+
+fsync policies: "always" makes a batch durable before `apply` returns; "batch" returns at once and a
+background thread fsyncs every `batch_fsync_ms`, so a crash (power loss, not a process kill: the page cache
+survives those) may lose acknowledged batches from the last window; "off" leaves flushing to the OS.
+Group commit: appends are serialized, and whichever waiting writer finds no fsync in flight becomes the
+leader and fsyncs everything appended so far; the others wait for it, so N concurrent writers need far fewer
+than N fsyncs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import struct
+import threading
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sutra.errors import ConfigError, CorruptionError, StorageError
+from sutra.model import Mutation
+from sutra.store.codec import CodecError, mutation_from_dict, pack, unpack
+from sutra.store.fsutil import atomic_write
+
+log = logging.getLogger("sutra.store")
+
+FILE_MAGIC = b"SUTRAWAL"
+WAL_VERSION = 1
+FILE_HEADER = struct.Struct("<8sII")
+FRAME_HEADER = struct.Struct("<III")
+MAX_FRAME = 1 << 31  # a sanity bound: a "valid" header claiming more than this is corruption
+
+_fsync = getattr(os, "fdatasync", os.fsync)  # fdatasync still flushes the size change an append makes
+
+
+# ---- encoding ----
+
+
+def encode_payload(lsn: int, mutation_dicts: list[dict[str, Any]]) -> bytes:
+    return pack({"lsn": lsn, "m": mutation_dicts})
+
+
+def decode_payload(payload: bytes) -> tuple[int, list[Mutation]]:
+    body = unpack(payload)
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("lsn"), int)
+        or not isinstance(body.get("m"), list)
+    ):
+        raise CodecError("a WAL payload must be a map with an integer 'lsn' and a list 'm'")
+    return body["lsn"], [mutation_from_dict(d) for d in body["m"]]
+
+
+def encode_frame(payload: bytes) -> bytes:
+    head = struct.pack("<II", len(payload), zlib.crc32(payload))
+    return head + struct.pack("<I", zlib.crc32(head)) + payload
+
+
+# ---- reading ----
+
+
+@dataclass(slots=True)
+class Frame:
+    offset: int
+    lsn: int
+    mutations: list[Mutation]
+
+
+@dataclass(slots=True)
+class ScanResult:
+    """What a WAL holds: `valid_end` is where the last good frame ends; `problem` is None/"torn"/"corrupt"."""
+
+    frames: list[Frame] = field(default_factory=list)
+    valid_end: int = FILE_HEADER.size
+    size: int = 0
+    problem: str | None = None
+    reason: str = ""
+    frames_after_bad: int = 0  # for "corrupt": complete frames after the bad one (lost by a repair)
+
+
+def scan(data: bytes, *, name: str = "WAL") -> ScanResult:
+    """Parse a whole WAL image; never raises on frame damage (the result says what was found)."""
+    _check_file_header(data, name)
+    result = ScanResult(size=len(data))
+    pos, last_lsn = FILE_HEADER.size, 0
+    while pos < len(data):
+        verdict, end, frame = _read_frame(data, pos, last_lsn)
+        if verdict != "ok":
+            result.problem, result.reason = verdict, end  # type: ignore[assignment]
+            if verdict == "corrupt":
+                result.frames_after_bad = _count_frames_after(data, pos)
+            break
+        assert frame is not None
+        result.frames.append(frame)
+        last_lsn, pos = frame.lsn, end  # type: ignore[assignment]
+        result.valid_end = pos
+    return result
+
+
+def _check_file_header(data: bytes, name: str) -> None:
+    if len(data) < FILE_HEADER.size or data[:8] != FILE_MAGIC:
+        raise CorruptionError(
+            f"{name} does not start with a Sutra WAL header; it is not a WAL or its first bytes are damaged. "
+            "Restore the data directory from a backup (or move this file away to start from the snapshot)."
+        )
+    _, version, _ = FILE_HEADER.unpack_from(data)
+    if version > WAL_VERSION:
+        raise ConfigError(
+            f"{name} has WAL format {version}, newer than this Sutra reads ({WAL_VERSION}); upgrade Sutra."
+        )
+
+
+def _read_frame(data: bytes, pos: int, last_lsn: int) -> tuple[str, Any, Frame | None]:
+    """("ok", end offset, frame) or ("torn" | "corrupt", reason, None)."""
+    remaining = len(data) - pos
+    if remaining < FRAME_HEADER.size:
+        return "torn", f"{remaining} byte(s) of an incomplete frame header", None
+    length, payload_crc, header_crc = FRAME_HEADER.unpack_from(data, pos)
+    if zlib.crc32(data[pos : pos + 8]) != header_crc or length > MAX_FRAME:
+        if not any(data[pos:]):
+            return "torn", f"{remaining} zero byte(s) after the last frame", None
+        return "corrupt", "the frame header checksum does not match", None
+    end = pos + FRAME_HEADER.size + length
+    if end > len(data):
+        return "torn", f"a frame of {length} bytes with only {remaining - FRAME_HEADER.size} present", None
+    payload = data[pos + FRAME_HEADER.size : end]
+    if zlib.crc32(payload) != payload_crc:
+        return "corrupt", "the frame payload checksum does not match", None
+    try:
+        lsn, mutations = decode_payload(payload)
+    except CodecError as exc:
+        return "corrupt", f"the frame checksum matches but its content is invalid ({exc})", None
+    if lsn <= last_lsn:
+        return "corrupt", f"LSN {lsn} does not follow LSN {last_lsn}", None
+    return "ok", end, Frame(pos, lsn, mutations)
+
+
+def _count_frames_after(data: bytes, pos: int) -> int:
+    """Best effort: how many good frames follow a bad one whose header is intact (0 if we cannot tell)."""
+    count = 0
+    length, _, header_crc = FRAME_HEADER.unpack_from(data, pos) if len(data) - pos >= 12 else (0, 0, -1)
+    if zlib.crc32(data[pos : pos + 8]) != header_crc:
+        return 0
+    pos += FRAME_HEADER.size + length
+    while pos < len(data):
+        verdict, end, _ = _read_frame(data, pos, 0)
+        if verdict != "ok":
+            break
+        count, pos = count + 1, end
+    return count
+
+
+@dataclass(slots=True)
+class Recovered:
+    frames: list[Frame]
+    torn_bytes: int = 0  # cut off as an interrupted write
+    repaired_bytes: int = 0  # cut off by an explicit repair
+    repaired_frames: int = 0
+
+
+def recover(path: Path, *, repair: bool) -> Recovered:
+    """Read the WAL at `path` (created empty if missing), cut a torn tail, and report or repair damage."""
+    if not path.exists():
+        create(path)
+    data = path.read_bytes()
+    result = scan(data, name=str(path))
+    out = Recovered(frames=result.frames)
+    cut = len(data) - result.valid_end
+    if result.problem == "torn":
+        log.warning(
+            "%s: cut off a torn tail at offset %d (%s), left by an interrupted write",
+            path,
+            result.valid_end,
+            result.reason,
+        )
+        out.torn_bytes = cut
+    elif result.problem == "corrupt":
+        dropped = 1 + result.frames_after_bad
+        if not repair:
+            raise CorruptionError(
+                f"{path} is corrupt at offset {result.valid_end}: {result.reason}. The "
+                f"{result.valid_end} bytes before it ({len(result.frames)} batch(es)) are intact. To keep "
+                f"them and drop the {cut} bytes from there on (about {dropped} batch(es)), reopen with "
+                "repair=True; otherwise restore the data directory from a backup."
+            )
+        log.warning(
+            "%s: repair dropped %d byte(s) (about %d batch(es)) from offset %d: %s",
+            path,
+            cut,
+            dropped,
+            result.valid_end,
+            result.reason,
+        )
+        out.repaired_bytes, out.repaired_frames = cut, dropped
+    if cut:
+        truncate(path, result.valid_end)
+    return out
+
+
+def create(path: Path) -> None:
+    atomic_write(path, FILE_HEADER.pack(FILE_MAGIC, WAL_VERSION, 0))
+
+
+def truncate(path: Path, size: int) -> None:
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.ftruncate(fd, size)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# ---- writing ----
+
+
+class WalWriter:
+    """Appends frames and makes them durable under a policy. `fsyncs` counts the syncs actually issued."""
+
+    def __init__(self, path: Path, *, next_lsn: int, policy: str = "always", batch_fsync_ms: float = 10.0):
+        self.path = path
+        self.policy = policy
+        self.next_lsn = next_lsn
+        self.fsyncs = 0
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        self._size = os.fstat(self._fd).st_size
+        self._append_lock = threading.Lock()
+        self._cond = threading.Condition()
+        self._written_lsn = self._synced_lsn = next_lsn - 1
+        self._syncing = False
+        self._failure: str | None = None
+        self._stop = threading.Event()
+        self._flusher: threading.Thread | None = None
+        if policy == "batch":
+            self._flusher = threading.Thread(
+                target=self._flush_loop, args=(batch_fsync_ms / 1000.0,), name="sutra-wal-flush", daemon=True
+            )
+            self._flusher.start()
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def append(self, lsn: int, payload: bytes) -> None:
+        """Write one frame (not yet durable). On a failed write the file is cut back to where it was."""
+        frame = encode_frame(payload)
+        with self._append_lock:
+            self._raise_if_failed()
+            if lsn != self.next_lsn:
+                raise StorageError(f"WAL append out of order: got LSN {lsn}, expected {self.next_lsn}")
+            try:
+                view = memoryview(frame)
+                while view:
+                    view = view[os.write(self._fd, view) :]
+            except OSError as exc:
+                self._undo_partial_write(exc)
+                raise StorageError(
+                    f"could not write to {self.path}: {exc}; free disk space and retry"
+                ) from exc
+            self._size += len(frame)
+            self.next_lsn = lsn + 1
+        with self._cond:
+            self._written_lsn = lsn
+
+    def wait_durable(self, lsn: int) -> None:
+        """Return once frame `lsn` is durable as the policy defines it ("batch" and "off" do not wait)."""
+        if self.policy == "always":
+            self._sync_to(lsn)
+        else:
+            self._raise_if_failed()
+
+    def sync(self) -> None:
+        """Make everything appended so far durable, whatever the policy."""
+        with self._cond:
+            target = self._written_lsn
+        self._sync_to(target)
+
+    def truncate(self) -> None:
+        """Drop every frame (after a checkpoint made them redundant); LSNs keep counting up."""
+        with self._append_lock:
+            os.ftruncate(self._fd, FILE_HEADER.size)
+            os.fsync(self._fd)
+            self._size = FILE_HEADER.size
+            with self._cond:
+                # the snapshot that made this truncation safe is itself durable, so everything written is too
+                self._synced_lsn = self._written_lsn
+                self._cond.notify_all()
+
+    def close(self) -> None:
+        if self._fd < 0:
+            return
+        self._stop.set()
+        if self._flusher is not None:
+            self._flusher.join()
+        try:
+            if self._failure is None:
+                self.sync()
+        finally:
+            os.close(self._fd)
+            self._fd = -1
+
+    # -- group commit --
+
+    def _sync_to(self, lsn: int) -> None:
+        with self._cond:
+            while self._synced_lsn < lsn:
+                self._raise_if_failed()
+                if self._syncing:  # follower: the leader's fsync may cover us
+                    self._cond.wait()
+                    continue
+                self._syncing, target = True, self._written_lsn
+                self._cond.release()
+                error = None
+                try:
+                    _fsync(self._fd)
+                except OSError as exc:
+                    error = exc
+                finally:
+                    self._cond.acquire()
+                    self._syncing = False
+                    self._cond.notify_all()
+                if error is not None:
+                    # After a failed fsync the kernel may drop the dirty pages; a retry could "succeed"
+                    # without the data (the 2018 PostgreSQL fsync lesson), so this writer is finished.
+                    self._failure = f"fsync of {self.path} failed: {error}"
+                    self._raise_if_failed()
+                self.fsyncs += 1
+                self._synced_lsn = max(self._synced_lsn, target)
+            self._raise_if_failed()
+
+    def _flush_loop(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            try:
+                self.sync()
+            except StorageError:
+                return  # recorded in _failure; the next apply reports it
+
+    def _raise_if_failed(self) -> None:
+        if self._failure is not None:
+            raise StorageError(f"{self._failure}. Close the store and reopen it to recover from the WAL.")
+
+    def _undo_partial_write(self, exc: OSError) -> None:
+        try:
+            os.ftruncate(self._fd, self._size)
+        except OSError:
+            self._failure = f"a write to {self.path} failed ({exc}) and could not be undone"
