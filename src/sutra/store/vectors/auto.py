@@ -21,11 +21,9 @@ DEFAULT_THRESHOLD = 5_000
 class AutoIndex(VectorIndex):
     name = "auto"
 
-    def __init__(
-        self, dim: int, threshold: int = DEFAULT_THRESHOLD, inner: VectorIndex | None = None
-    ) -> None:
+    def __init__(self, dim: int, threshold: int | None = None, inner: VectorIndex | None = None) -> None:
         super().__init__(dim)
-        self.threshold = threshold
+        self.threshold = DEFAULT_THRESHOLD if threshold is None else threshold
         self.inner: VectorIndex = inner if inner is not None else ExactIndex(dim)
 
     @property
