@@ -26,6 +26,7 @@ class Fact:
     object: EntityRef
     negated: bool = False
     closes: str | None = None  # a release verb: this fact ends the subject's current `closes` relation
+    confidence: float = 1.0  # below 1 for hedged statements ("either ... or")
 
     @property
     def type(self) -> AssociationType:
@@ -96,10 +97,20 @@ def _copular(verb: Any, subjects: list[EntityRef], neg: bool, resolve: Resolver)
     return facts
 
 
+def _arguments(verb: Any) -> list[Any]:
+    """The verb's children, plus prepositions hanging off an adverb ("went back to the hallway")."""
+    out = []
+    for child in verb.children:
+        out.append(child)
+        if child.dep_ == "advmod":
+            out.extend(c for c in child.children if c.dep_ == "prep")
+    return out
+
+
 def _verbal(verb: Any, subjects: list[EntityRef], neg: bool, passive: bool, resolve: Resolver) -> list[Fact]:
     label = _verb_label(verb)
     facts: list[Fact] = []
-    for child in verb.children:
+    for child in _arguments(verb):
         if child.dep_ in ("dobj", "obj"):
             rel = label
             if label in lx.ACQUIRE_VERBS:
@@ -148,13 +159,26 @@ def facts_of_verb(verb: Any, resolve: Resolver) -> list[Fact]:
     return _verbal(verb, subjects, neg, passive, resolve)
 
 
+CONDITION_MARKS = {"if", "when", "whenever", "unless", "once", "provided"}
+HEDGES = {"either", "maybe", "perhaps", "possibly", "might", "may"}
+
+
+def is_conditional(sent: Any) -> bool:
+    """A conditional sentence asserts none of its clauses; the rule it states is stored instead."""
+    return any(t.dep_ == "mark" and t.lower_ in CONDITION_MARKS for t in sent)
+
+
 def extract_facts(sent: Any, resolve: Resolver | None = None) -> list[Fact]:
-    """All facts stated by one parsed sentence (a spaCy Span)."""
+    """All facts asserted by one parsed sentence (a spaCy Span)."""
     resolve = resolve or mention
+    if is_conditional(sent):
+        return []
+    confidence = 0.5 if any(t.lower_ in HEDGES for t in sent) else 1.0
     facts: list[Fact] = []
     seen: set[tuple[str, str, str, bool]] = set()
     for verb in clause_verbs(sent):
         for fact in facts_of_verb(verb, resolve):
+            fact.confidence = confidence
             key = (fact.subject.key, fact.relation, fact.object.key, fact.negated)
             if key not in seen and fact.subject.key != fact.object.key:
                 seen.add(key)

@@ -59,6 +59,7 @@ class BatchWriter:
         self.current = CurrentFacts(store)
         self.now = clock.time()
         self.mutations: list[Mutation] = []
+        self._fresh: set[str] = set()  # edges asserted by the statement being planned: never closed by it
 
     def add(self, statements: Sequence[Statement], vectors: np.ndarray | None) -> list[Mutation]:
         for i, st in enumerate(statements):
@@ -67,6 +68,7 @@ class BatchWriter:
 
     def _statement(self, st: Statement, vector: np.ndarray | None) -> None:
         sid = statement_id(st.text)
+        self._fresh = set()
         kind = ConceptKind.RULE if st.semantic_type == SemanticType.RULE else ConceptKind.STATEMENT
         attrs = {"offset": st.offset}
         if st.time.expression:
@@ -82,10 +84,13 @@ class BatchWriter:
         for fact in st.facts:
             if fact.closes:
                 self._close_where(fact.subject.id, fact.closes, lambda target, neg, o=fact.object.id: target == o)
-            if fact.functional:
+            if fact.functional and fact.confidence >= 1.0:
                 self._close_functional(fact.subject.id, fact.relation, fact.object.id, fact.negated)
+            elif fact.functional:
+                # a hedged value ("either A or B") still ends what was known for sure before
+                self._close_where(fact.subject.id, fact.relation, lambda t, neg: True)
             self._edge(fact.subject.id, fact.relation, fact.object.id, st, sid, negated=fact.negated,
-                       assoc_type=fact.type)
+                       assoc_type=fact.type, confidence=fact.confidence)
         for link in st.links:
             cause, effect = self._event(link.cause, st), self._event(link.effect, st)
             rel_type = AssociationType.CAUSAL
@@ -109,13 +114,15 @@ class BatchWriter:
         return eid
 
     def _edge(self, source: str, relation: str, target: str, st: Statement, sid: str, *,
-              negated: bool = False, assoc_type: AssociationType) -> None:
+              negated: bool = False, assoc_type: AssociationType, confidence: float = 1.0) -> None:
         aid = association_id(source, relation, target, negated)
         self.mutations.append(PutAssociation(Association(
             id=aid, source=source, target=target, type=assoc_type, relation=relation, negated=negated,
+            confidence=confidence,
             valid_from=st.time.iso, recorded_at=self.now, sources=[st.source], statements=[sid])))
         if relation != MENTIONS:
             self.current.get(source, relation)[aid] = (target, negated)
+            self._fresh.add(aid)
 
     def _close_functional(self, subject: str, relation: str, target: str, negated: bool) -> None:
         """A new value replaces the old: "X is in B" ends "X is in A"; "X is not in A" ends "X is in A"."""
@@ -127,6 +134,6 @@ class BatchWriter:
     def _close_where(self, subject: str, relation: str, predicate) -> None:  # type: ignore[no-untyped-def]
         current = self.current.get(subject, relation)
         for aid, (target, neg) in list(current.items()):
-            if predicate(target, neg):
+            if aid not in self._fresh and predicate(target, neg):
                 self.mutations.append(CloseAssociation(aid))
                 del current[aid]

@@ -1,0 +1,57 @@
+"""Reasoning paths as auditors read them: each hop with the statement it rests on and its source ids."""
+
+from __future__ import annotations
+
+from sutra.answer import ReasoningPath, Step
+from sutra.model import Association
+from sutra.reasoning.paths import Candidate
+from sutra.store.base import Store
+
+
+def name_of(store: Store, concept_id: str) -> str:
+    concept = store.get_concept(concept_id)
+    return concept.text if concept else concept_id
+
+
+def step_of(store: Store, edge: Association) -> Step:
+    statement_id = edge.statements[-1] if edge.statements else None
+    statement = store.get_concept(statement_id) if statement_id else None
+    return Step(
+        subject=name_of(store, edge.source),
+        relation=edge.relation,
+        object=name_of(store, edge.target),
+        statement=statement.text if statement else "",
+        sources=edge.sources[-1:],  # the newest assertion is the one the answer rests on
+        confidence=round(edge.confidence, 4),
+        negated=edge.negated,
+        current=edge.current,
+    )
+
+
+def path_of(store: Store, cand: Candidate) -> ReasoningPath:
+    kind = "inheritance" if any(e.relation == "is_a" for e in cand.edges[:-1]) else cand.kind
+    return ReasoningPath(answer=name_of(store, cand.answer_id), steps=[step_of(store, e) for e in cand.edges],
+                         score=round(cand.score, 4), kind=kind)
+
+
+def cited_sources(paths: list[ReasoningPath]) -> list[str]:
+    """Source ids in proof order, each once."""
+    seen: dict[str, None] = {}
+    for path in paths:
+        for step in path.steps:
+            for src in step.sources:
+                seen.setdefault(src, None)
+    return list(seen)
+
+
+def render(path: ReasoningPath) -> list[str]:
+    """Plain-text lines for one path, used by the CLI and the demo."""
+    lines = []
+    for i, step in enumerate(path.steps, 1):
+        rel = ("NOT " if step.negated else "") + step.relation
+        when = "" if step.current else " (no longer current)"
+        src = ", ".join(step.sources)
+        lines.append(f"{i}. {step.subject} --{rel}--> {step.object}{when}")
+        if step.statement:
+            lines.append(f'   "{step.statement}" [{src}]')
+    return lines

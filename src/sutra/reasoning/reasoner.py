@@ -1,0 +1,171 @@
+"""The reasoner: question -> plan -> candidate paths -> consensus -> gate -> Answer.
+
+An answer is only ever built from stored facts. When the evidence is missing, weak or split, the quality
+gate answers "I don't know" and says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from sutra.answer import UNKNOWN_TEXT, Alternative, Answer, ReasoningPath, Step
+from sutra.config import Settings
+from sutra.learning.entities import mention
+from sutra.learning.relations import extract_facts
+from sutra.learning import nlp
+from sutra.reasoning import consensus
+from sutra.reasoning.explain import cited_sources, name_of, path_of
+from sutra.reasoning.paths import Candidate, expand_members, search
+from sutra.reasoning.query import QueryPlan, analyze
+from sutra.reasoning.seeds import find_seeds
+from sutra.store.base import Store
+
+Embed = Callable[[str], np.ndarray]
+TEXT_MATCH_MIN_SIMILARITY = 0.6
+AGREEING_PATH_SHARE = 0.8  # cite other paths of the winning answer scoring at least this share of the best
+
+
+class Reasoner:
+    def __init__(self, store: Store, embed: Embed | None, settings: Settings) -> None:
+        self.store = store
+        self.embed = embed
+        self.settings = settings
+
+    def answer(self, question: str) -> Answer:
+        plan = analyze(question, self.store)
+        if plan.intent == "truth":
+            return self._truth(plan)
+        if plan.unresolved:
+            names = ", ".join(repr(n) for n in plan.unresolved)
+            return self._unknown(plan, f"nothing is known about {names}")
+        if plan.intent == "yesno":
+            return self._yes_no(plan)
+        if plan.focus and plan.relations:
+            answer = self._graph(plan)
+            if answer.known or plan.intent in ("where", "who", "count"):
+                return answer
+        return self._text_match(plan)
+
+    # ---- structured questions ----
+
+    def _candidates(self, plan: QueryPlan) -> list[Candidate]:
+        s = self.settings
+        cands: list[Candidate] = []
+        for focus in plan.focus[:1] if not plan.unknown_is_subject else plan.focus[-1:]:
+            for entity_id in focus.entity_ids:
+                found = search(self.store, entity_id, plan, s.max_hops, s.hop_decay, incoming=plan.unknown_is_subject)
+                if plan.unknown_is_subject:
+                    found = expand_members(self.store, found, s.hop_decay)
+                cands.extend(found)
+        return cands
+
+    def _graph(self, plan: QueryPlan) -> Answer:
+        clusters = consensus.cluster(self._candidates(plan))
+        if plan.intent == "count":
+            current = [c for c in clusters if c.best.edges[-1].current and c.support >= self.settings.min_confidence]
+            paths = [path_of(self.store, c.best) for c in current]
+            items = [name_of(self.store, c.answer_id) for c in current]
+            return Answer(plan.question, str(len(items)), "answered", 0.9 if items else 0.6, paths=paths,
+                          sources=cited_sources(paths), items=items, plan=plan.to_dict())
+        if not clusters:
+            return self._unknown(plan, f"no stored fact links {plan.focus[0].text!r} to "
+                                       f"{' / '.join(plan.relations[:2])}")
+        conf = consensus.confidence(clusters)
+        top = clusters[0]
+        if conf < self.settings.min_confidence:
+            return self._unknown(plan, f"evidence too weak or conflicting (best answer "
+                                       f"{name_of(self.store, top.answer_id)!r} at confidence {conf:.2f})",
+                                 clusters=clusters)
+        best = top.best.score
+        chosen = [p for p in top.paths[: consensus.KEEP_PATHS] if p.score >= AGREEING_PATH_SHARE * best]
+        paths = [path_of(self.store, p) for p in chosen]
+        return Answer(plan.question, name_of(self.store, top.answer_id), "answered", round(conf, 4),
+                      paths=paths, sources=cited_sources(paths[:1] if len(paths) > 1 else paths),
+                      alternatives=self._alternatives(clusters[1:]), items=[name_of(self.store, top.answer_id)],
+                      plan=plan.to_dict())
+
+    def _alternatives(self, clusters: list[consensus.Cluster]) -> list[Alternative]:
+        return [Alternative(name_of(self.store, c.answer_id), round(c.support, 4), len(c.paths)) for c in clusters[:3]]
+
+    # ---- yes/no and true/false: look for a proof of the claim or of its negation ----
+
+    def _claim_facts(self, text: str) -> list:
+        sent = next(iter(nlp.parse_one(text).sents))
+        return extract_facts(sent, mention)
+
+    def _verdict(self, plan: QueryPlan, text: str) -> tuple[str | None, list[ReasoningPath], float]:
+        """("yes"|"no"|None, supporting paths, confidence) for the claim stated by `text`."""
+        facts = self._claim_facts(text)
+        if not facts:
+            return None, [], 0.0
+        fact = facts[0]
+        subjects = self.store.find_entities(fact.subject.key)
+        target = set(self.store.find_entities(fact.object.key))
+        if not subjects or not target:
+            return None, [], 0.0
+        probe = QueryPlan(question=text, intent="yesno", relations=[fact.relation],
+                          predicate=fact.relation.split("_"))
+        positive = [c for s in subjects for c in search(self.store, s, probe, self.settings.max_hops,
+                                                        self.settings.hop_decay)]
+        hits = [c for c in positive if c.answer_id in target and c.edges[-1].current]
+        if hits:
+            best = max(hits, key=lambda c: c.score)
+            return ("no" if fact.negated else "yes"), [path_of(self.store, best)], best.score
+        negative = [e for s in subjects for e in self.store.neighbors(s, "out", relations=[fact.relation],
+                                                                      current_only=True)
+                    if e.negated and e.target in target]
+        others = [c for c in positive if c.edges[-1].current and c.answer_id not in target
+                  and fact.relation in ("located_in",)]
+        if negative:
+            cand = Candidate(negative[0].target, [negative[0]], negative[0].confidence)
+            return ("yes" if fact.negated else "no"), [path_of(self.store, cand)], negative[0].confidence
+        if others:
+            best = max(others, key=lambda c: c.score)
+            return ("yes" if fact.negated else "no"), [path_of(self.store, best)], best.score * 0.9
+        return None, [], 0.0
+
+    def _yes_no(self, plan: QueryPlan) -> Answer:
+        verdict, paths, conf = self._verdict(plan, plan.question.rstrip("?") + ".")
+        if verdict is None:
+            return self._unknown(plan, "no stored fact proves the claim or its negation", label="maybe")
+        return Answer(plan.question, verdict, "answered", round(conf, 4), paths=paths, sources=cited_sources(paths),
+                      label=verdict, plan=plan.to_dict())
+
+    def _truth(self, plan: QueryPlan) -> Answer:
+        verdict, paths, conf = self._verdict(plan, plan.statement or plan.question)
+        if verdict is None:
+            return self._unknown(plan, "neither the statement nor its negation can be proved", label="unknown")
+        label = "true" if verdict == "yes" else "false"
+        return Answer(plan.question, label, "answered", round(conf, 4), paths=paths, sources=cited_sources(paths),
+                      label=label, plan=plan.to_dict())
+
+    # ---- free-text fallback: the stored statement that best matches the question ----
+
+    def _text_match(self, plan: QueryPlan) -> Answer:
+        vector = self.embed(plan.question) if self.embed else None
+        seeds = find_seeds(self.store, plan.question, vector, k=8)
+        if not seeds:
+            return self._unknown(plan, "no stored statement is related to the question")
+        best = max(seeds, key=lambda s: s.similarity)
+        if best.similarity < TEXT_MATCH_MIN_SIMILARITY:
+            return self._unknown(plan, f"the closest stored statement is only {best.similarity:.2f} similar")
+        chosen = [s for s in sorted(seeds, key=lambda s: -s.similarity) if s.similarity >= 0.9 * best.similarity][:4]
+        paths = []
+        for seed in chosen:
+            concept = self.store.get_concept(seed.concept_id)
+            assert concept is not None  # seeds are filtered to existing concepts
+            step = Step(subject="question", relation="matches", object=concept.text, statement=concept.text,
+                        sources=concept.sources[-1:], confidence=round(seed.similarity, 4))
+            paths.append(ReasoningPath(answer=concept.text, steps=[step], score=round(seed.similarity, 4),
+                                       kind="text-match"))
+        top = self.store.get_concept(best.concept_id)
+        conf = round(best.similarity * 0.8, 4)  # a text match is weaker evidence than a fact chain
+        return Answer(plan.question, top.text if top else "", "answered", conf, paths=paths,
+                      sources=cited_sources(paths), plan=plan.to_dict())
+
+    def _unknown(self, plan: QueryPlan, reason: str, *, label: str | None = None,
+                 clusters: list[consensus.Cluster] | None = None) -> Answer:
+        return Answer(plan.question, UNKNOWN_TEXT, "unknown", 0.0, reason=reason, label=label or "unknown",
+                      alternatives=self._alternatives(clusters or []), plan=plan.to_dict())

@@ -1,0 +1,85 @@
+"""bAbI on the real stories: answers, cited support, and honest refusals about people not in the story."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sutra.engine import Sutra
+from sutra.model import Document
+from tests.conftest import read_jsonl
+
+STORIES_PER_TASK = 12
+ABSENT_NAMES = ["Zebulon", "Ottoline", "Bartholomew"]
+
+
+def story_questions(data: Path, task: int) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    """(context rows, questions) per story, for the first STORIES_PER_TASK stories of a task."""
+    corpus = {row["id"]: row for row in read_jsonl(data / "babi" / "corpus.jsonl") if row["meta"]["task"] == task}
+    questions = [q for q in read_jsonl(data / "babi" / "questions.jsonl") if q["meta"]["task"] == task]
+    stories: dict[int, list[dict[str, Any]]] = {}
+    for q in questions:
+        if q["meta"]["story"] <= STORIES_PER_TASK:
+            stories.setdefault(q["meta"]["story"], []).append(q)
+    for qs in stories.values():
+        yield corpus, qs
+
+
+def run_story(space: Sutra, corpus: dict[str, dict[str, Any]], questions: list[dict[str, Any]],
+              ask: Callable[[dict[str, Any]], str]) -> list[tuple[dict[str, Any], Any]]:
+    learned: set[str] = set()
+    out = []
+    for q in questions:
+        new = [cid for cid in q["context_ids"] if cid not in learned]
+        space.learn_documents([Document(id=cid, text=corpus[cid]["text"]) for cid in new])
+        learned.update(new)
+        out.append((q, space.ask(ask(q))))
+    return out
+
+
+def evaluate(make_space: Callable[..., Sutra], data: Path, task: int) -> tuple[float, float]:
+    correct = total = 0
+    recall_sum = 0.0
+    for i, (corpus, questions) in enumerate(story_questions(data, task)):
+        for q, answer in run_story(make_space(f"s{i}"), corpus, questions, lambda q: q["question"]):
+            total += 1
+            correct += answer.text.strip().lower() == q["answers"][0]
+            support = set(q["support"])
+            recall_sum += len(support & set(answer.sources)) / len(support)
+    return correct / total, recall_sum / total
+
+
+def test_task1_single_supporting_fact(make_space: Callable[..., Sutra], shared_data: Path) -> None:
+    accuracy, recall = evaluate(make_space, shared_data, 1)
+    assert accuracy >= 0.95
+    assert recall >= 0.9
+
+
+def test_task15_basic_deduction(make_space: Callable[..., Sutra], shared_data: Path) -> None:
+    accuracy, recall = evaluate(make_space, shared_data, 15)
+    assert accuracy >= 0.9
+    assert recall >= 0.9
+
+
+@pytest.mark.parametrize("task", [1, 15])
+def test_questions_about_absent_people_are_refused(make_space: Callable[..., Sutra], shared_data: Path,
+                                                   task: int) -> None:
+    """The control set: the real story, the real question, but the asked person renamed to a stranger."""
+    refused = asked = 0
+    for i, (corpus, questions) in enumerate(story_questions(shared_data, task)):
+        story_text = " ".join(corpus[cid]["text"] for cid in questions[-1]["context_ids"]).lower()
+        stranger = next(n for n in ABSENT_NAMES if n.lower() not in story_text)
+
+        def renamed(q: dict[str, Any], stranger: str = stranger) -> str:
+            words = q["question"].rstrip("?").split()
+            return " ".join([*words[:2], stranger, *words[3:]]) + "?"
+
+        for q, answer in run_story(make_space(f"c{i}"), corpus, questions, renamed):
+            asked += 1
+            refused += not answer.known
+            assert not answer.known, f"{renamed(q)!r} answered {answer.text!r} ({answer.paths})"
+            assert answer.reason
+    assert asked > 0 and refused == asked
