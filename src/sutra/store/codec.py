@@ -33,6 +33,9 @@ from sutra.model import (
 )
 
 VECTOR_DTYPE = np.dtype("<f4")
+_KINDS = {k.value: k for k in ConceptKind}
+_SEMANTIC_TYPES = {t.value: t for t in SemanticType}
+_ASSOCIATION_TYPES = {t.value: t for t in AssociationType}
 
 
 class CodecError(ValueError):
@@ -123,8 +126,8 @@ def concept_from_dict(d: Any) -> Concept:
     try:
         return Concept(
             **{name: d[name] for name in _CONCEPT_FIELDS},
-            kind=ConceptKind(d["kind"]),
-            semantic_type=SemanticType(d["semantic_type"]),
+            kind=_KINDS[d["kind"]],
+            semantic_type=_SEMANTIC_TYPES[d["semantic_type"]],
             sources=list(d["sources"]),
             aliases=list(d["aliases"]),
             attrs=dict(d["attrs"]),
@@ -151,7 +154,7 @@ def association_from_dict(d: Any) -> Association:
     try:
         return Association(
             **{name: d[name] for name in _ASSOC_FIELDS},
-            type=AssociationType(d["type"]),
+            type=_ASSOCIATION_TYPES[d["type"]],
             sources=list(d["sources"]),
             statements=list(d["statements"]),
             attrs=dict(d["attrs"]),

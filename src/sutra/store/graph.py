@@ -100,6 +100,8 @@ class Graph:
     # ---- mutations ----
 
     def apply(self, m: Mutation) -> None:
+        """Apply one mutation. The graph takes ownership of new records in `m` and may store them as they are;
+        the store only passes records it has just decoded from the WAL bytes, which nobody else holds."""
         if isinstance(m, PutConcept):
             self._put_concept(m.concept)
         elif isinstance(m, PutAssociation):
@@ -121,13 +123,9 @@ class Graph:
         self.seq += 1
         old = self.concepts.get(inc.id)
         if old is None:
-            new = replace(
-                inc,
-                sources=_union([], inc.sources),
-                aliases=_union([], inc.aliases),
-                seq=self.seq,
-                last_seq=self.seq,
-            )
+            new = inc  # owned by the graph from here on (see `apply`)
+            new.sources, new.aliases = _union([], inc.sources), _union([], inc.aliases)
+            new.seq = new.last_seq = self.seq
         else:
             if old.kind != inc.kind:
                 raise InputError(
@@ -158,14 +156,9 @@ class Graph:
                         f"concept {end}, which does not exist; put the concept first (earlier in the same "
                         "batch is fine)"
                     )
-            new = replace(
-                inc,
-                sources=_union([], inc.sources),
-                statements=_union([], inc.statements),
-                seq=self.seq,
-                last_seq=self.seq,
-                closed_seq=None,
-            )
+            new = inc
+            new.sources, new.statements = _union([], inc.sources), _union([], inc.statements)
+            new.seq, new.last_seq, new.closed_seq = self.seq, self.seq, None
         else:
             shape = ("source", "target", "type", "relation", "negated")
             if any(getattr(old, f) != getattr(inc, f) for f in shape):

@@ -2,6 +2,10 @@
 
 `Indexes` receives the graph's change notifications (`concept_put`, `concept_removed`), including the ones a
 rollback makes, and can compare itself with indexes rebuilt from the primary records (`check`).
+
+Vector changes are collected and applied by `flush()` (the store calls it once per batch, and once after
+replaying the whole WAL): HNSW inserts one vector at a time far slower than a matrix at once, which
+hnswlib also spreads over all cores. Entity and keyword changes are cheap and applied immediately.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ class Indexes:
         self.entities = EntityIndex()
         self.keywords = KeywordIndex()
         self.vectors: VectorIndex | None = None  # created once the dimension is known
+        self._pending: dict[str, np.ndarray | None] = {}  # concept id -> vector to index, or None to drop
 
     def rebuild(self, concepts: list[Concept], *, dim: int | None, directory: Path, lsn: int) -> bool:
         """Build every index from `concepts`; load the vector index saved at `lsn` if there is one.
@@ -31,7 +36,7 @@ class Indexes:
         """
         self.entities = EntityIndex.build(concepts)
         self.keywords = KeywordIndex.build(concepts)
-        self.vectors = None
+        self.vectors, self._pending = None, {}
         if dim is None:
             return False
         self.vectors = make_index(self.vector_backend, dim, directory=directory, lsn=lsn)
@@ -52,23 +57,34 @@ class Indexes:
     def concept_put(self, old: Concept | None, new: Concept) -> None:
         self.entities.update(old, new)
         self.keywords.concept_put(old, new)
-        if self.vectors is not None:
-            if new.vector is not None and (old is None or old.vector is not new.vector):
-                self.vectors.upsert([new.id], new.vector[None, :])
-            elif new.vector is None and old is not None and old.vector is not None:
-                self.vectors.remove(new.id)  # only a rollback restores a concept to "no vector"
+        if new.vector is not None and (old is None or old.vector is not new.vector):
+            self._pending[new.id] = new.vector
+        elif new.vector is None and old is not None and old.vector is not None:
+            self._pending[new.id] = None  # only a rollback restores a concept to "no vector"
 
     def concept_removed(self, old: Concept) -> None:
         self.entities.update(old, None)
         self.keywords.concept_removed(old)
-        if self.vectors is not None:
-            self.vectors.remove(old.id)
+        if old.vector is not None:
+            self._pending[old.id] = None
+
+    def flush(self) -> None:
+        """Apply the collected vector changes: removals one by one, insertions as one matrix."""
+        pending, self._pending = self._pending, {}
+        if self.vectors is None or not pending:
+            return
+        for concept_id, vector in pending.items():
+            if vector is None:
+                self.vectors.remove(concept_id)
+        added = [(concept_id, vector) for concept_id, vector in pending.items() if vector is not None]
+        if added:
+            self.vectors.upsert([concept_id for concept_id, _ in added], np.stack([v for _, v in added]))
 
     # ---- integrity ----
 
     def check(self, concepts: Iterable[Concept], dim: int | None) -> list[str]:
         concepts = list(concepts)
-        problems = []
+        problems = [f"{len(self._pending)} vector change(s) were never applied"] if self._pending else []
         if self.entities.snapshot() != EntityIndex.build(concepts).snapshot():
             problems.append("entity index differs from the entity concepts' names and aliases")
         if self.keywords.state() != KeywordIndex.build(concepts).state():

@@ -153,6 +153,7 @@ class LocalStore(Store):
                 break
             report.frames_replayed += 1
             last_lsn = frame.lsn
+        self._indexes.flush()
         return max(
             last_lsn, recovered.frames[-1].lsn if recovered.frames and not report.repaired_frames else 0
         )
@@ -178,6 +179,8 @@ class LocalStore(Store):
             except BaseException:
                 self._rollback()
                 raise
+            finally:
+                self._indexes.flush()
             self._graph.commit()
         self._wal.wait_durable(lsn)
         if self._wal.size >= self._checkpoint_bytes:
@@ -186,7 +189,7 @@ class LocalStore(Store):
                     self._checkpoint_locked()
 
     def _apply_decoded(self, mutations: list[Mutation]) -> None:
-        """Replay one batch: all of it or (after rolling back) none of it."""
+        """Replay one batch: all of it or (after rolling back) none of it. Vectors wait for `flush()`."""
         dims = {
             m.concept.vector.size
             for m in mutations
