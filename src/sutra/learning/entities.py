@@ -65,7 +65,9 @@ def mention(token: Any) -> EntityRef | None:
     else:
         # lemma of the head keeps "mice" and "mouse" together; modifiers stay as written
         head_lemma = token.lemma_.lower() if token.lemma_ else lower
-        name = " ".join([*(t.text.lower() for t in tokens[:-1]), head_lemma])
+        # proper-noun modifiers keep their case ("Quayside platform team"); the rest is lower-cased
+        mods = [t.text if t.pos_ == "PROPN" else t.text.lower() for t in tokens[:-1]]
+        name = " ".join([*mods, head_lemma])
         key = normalize_name(name)
     aliases = sorted({surface, surface.lower(), name} - {""})
     plural = token.tag_ in ("NNS", "NNPS")

@@ -12,6 +12,9 @@ MOTION_VERBS = {"go", "move", "journey", "travel", "run", "walk", "head", "retur
                 "rush", "hurry", "wander", "relocate", "dash", "sprint", "proceed"}
 MOTION_PREPS = {"to", "into", "toward", "towards", "onto"}
 LOCATIVE_PREPS = {"in", "at", "inside", "within"}
+# verbs that, with a locative preposition, state where something is
+LOCATION_VERBS = {"be", "live", "stay", "sit", "stand", "lie", "locate", "reside", "sleep", "work", "situate",
+                  "base", "host", "keep", "store"}
 ACQUIRE_VERBS = {"get", "take", "grab", "pick_up", "collect", "receive", "obtain", "acquire", "carry", "hold",
                  "own", "possess"}
 RELEASE_VERBS = {"drop", "discard", "put_down", "leave", "lose", "release"}

@@ -134,8 +134,7 @@ def _verbal(verb: Any, subjects: list[EntityRef], neg: bool, passive: bool, reso
                 rel = lx.CAUSAL_VERBS[f"{label}_{prep}"]
             elif f"{label}_{prep}" in lx.COMPOSE_VERBS:
                 rel = lx.COMPOSE_VERBS[f"{label}_{prep}"]
-            elif prep in lx.LOCATIVE_PREPS and verb.lemma_.lower() in ("be", "live", "stay", "sit", "stand", "lie",
-                                                                     "locate", "reside", "sleep", "work"):
+            elif prep in lx.LOCATIVE_PREPS and verb.lemma_.lower() in lx.LOCATION_VERBS:
                 rel = "located_in"
             else:
                 rel = f"{label}_{prep}"

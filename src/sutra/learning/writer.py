@@ -35,8 +35,9 @@ def statement_id(text: str) -> str:
     return content_id("s", normalize_name(text))
 
 
-def event_id(text: str) -> str:
-    return content_id("v", normalize_name(text))
+def event_id(key: str) -> str:
+    """Events are identified by their clause key (content lemmas), see `clauses.clause_key`."""
+    return content_id("v", normalize_name(key))
 
 
 class CurrentFacts:
@@ -92,7 +93,8 @@ class BatchWriter:
             self._edge(fact.subject.id, fact.relation, fact.object.id, st, sid, negated=fact.negated,
                        assoc_type=fact.type, confidence=fact.confidence)
         for link in st.links:
-            cause, effect = self._event(link.cause, st), self._event(link.effect, st)
+            cause = self._event(link.cause, link.cause_key, st)
+            effect = self._event(link.effect, link.effect_key, st)
             rel_type = AssociationType.CAUSAL
             self._edge(cause, link.relation, effect, st, sid, assoc_type=rel_type)
             self._edge(sid, MENTIONS, cause, st, sid, assoc_type=AssociationType.SEMANTIC)
@@ -106,11 +108,11 @@ class BatchWriter:
             id=ref.id, text=ref.name, kind=ConceptKind.ENTITY, semantic_type=SemanticType.ENTITY,
             domain=st.domain, recorded_at=self.now, sources=[st.source], aliases=list(ref.aliases), attrs=attrs)))
 
-    def _event(self, text: str, st: Statement) -> str:
-        eid = event_id(text)
+    def _event(self, text: str, key: str, st: Statement) -> str:
+        eid = event_id(key or text)
         self.mutations.append(PutConcept(Concept(
             id=eid, text=text, kind=ConceptKind.EVENT, semantic_type=SemanticType.EVENT, domain=st.domain,
-            valid_from=st.time.iso, recorded_at=self.now, sources=[st.source])))
+            valid_from=st.time.iso, recorded_at=self.now, sources=[st.source], attrs={"key": key})))
         return eid
 
     def _edge(self, source: str, relation: str, target: str, st: Statement, sid: str, *,

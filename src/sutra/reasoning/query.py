@@ -100,7 +100,8 @@ def _relations_for(predicate: list[str], intent: str, nouns_left: bool) -> list[
     if joined:
         rels.append(joined)
     verbs = [w for w in predicate if w not in lx.LOCATIVE_PREPS | lx.MOTION_PREPS]
-    if any(w in lx.MOTION_VERBS for w in predicate) or (predicate and set(predicate) <= lx.LOCATIVE_PREPS):
+    if any(w in lx.MOTION_VERBS | lx.LOCATION_VERBS - {"be"} for w in predicate) or \
+            (predicate and set(predicate) <= lx.LOCATIVE_PREPS):
         rels.append("located_in")
     if any(w in lx.ACQUIRE_VERBS for w in predicate):
         rels.append("has")

@@ -12,10 +12,10 @@ import numpy as np
 
 from sutra.answer import UNKNOWN_TEXT, Alternative, Answer, ReasoningPath, Step
 from sutra.config import Settings
+from sutra.learning import nlp
 from sutra.learning.entities import mention
 from sutra.learning.relations import extract_facts
-from sutra.learning import nlp
-from sutra.reasoning import consensus
+from sutra.reasoning import causal, consensus
 from sutra.reasoning.explain import cited_sources, name_of, path_of
 from sutra.reasoning.paths import Candidate, expand_members, search
 from sutra.reasoning.query import QueryPlan, analyze
@@ -37,6 +37,11 @@ class Reasoner:
         plan = analyze(question, self.store)
         if plan.intent == "truth":
             return self._truth(plan)
+        asked_event = causal.question_event(nlp.parse_one(plan.question))
+        if asked_event:
+            answer = self._causal(plan, *asked_event)
+            if answer is not None:
+                return answer
         if plan.unresolved:
             names = ", ".join(repr(n) for n in plan.unresolved)
             return self._unknown(plan, f"nothing is known about {names}")
@@ -88,6 +93,21 @@ class Reasoner:
 
     def _alternatives(self, clusters: list[consensus.Cluster]) -> list[Alternative]:
         return [Alternative(name_of(self.store, c.answer_id), round(c.support, 4), len(c.paths)) for c in clusters[:3]]
+
+    def _causal(self, plan: QueryPlan, direction: str, key: str) -> Answer | None:
+        start = causal.start_event(self.store, key)
+        if start is None:
+            return None
+        found = causal.chains(self.store, start, direction, self.settings.max_hops, self.settings.hop_decay)
+        if not found:
+            return self._unknown(plan, f"no stored rule or cause links {key!r} to {direction}")
+        found.sort(key=lambda c: (-len(c.edges), -c.score))
+        paths = [path_of(self.store, c) for c in found[: consensus.KEEP_PATHS]]
+        # the answer names the direct effects (or causes); the paths show how far each chain reaches
+        items = list(dict.fromkeys(name_of(self.store, c.answer_id) for c in found))
+        conf = max(c.edges[0].confidence for c in found) * 0.95
+        return Answer(plan.question, "; ".join(items), "answered", round(conf, 4), paths=paths,
+                      sources=cited_sources(paths), items=items, plan=plan.to_dict())
 
     # ---- yes/no and true/false: look for a proof of the claim or of its negation ----
 
@@ -155,7 +175,8 @@ class Reasoner:
         paths = []
         for seed in chosen:
             concept = self.store.get_concept(seed.concept_id)
-            assert concept is not None  # seeds are filtered to existing concepts
+            if concept is None:
+                continue
             step = Step(subject="question", relation="matches", object=concept.text, statement=concept.text,
                         sources=concept.sources[-1:], confidence=round(seed.similarity, 4))
             paths.append(ReasoningPath(answer=concept.text, steps=[step], score=round(seed.similarity, 4),
