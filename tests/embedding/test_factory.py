@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from sutra.config import Settings
 from sutra.embedding import build, get_embedder, model_path
 from sutra.embedding.base import Embedder
+from sutra.embedding.manifest import read_manifest
 from sutra.errors import ModelError
 
 
@@ -39,3 +41,15 @@ def test_missing_model_without_build_extra_names_the_command(
     settings = Settings(model_dir=tmp_path / "empty")
     with pytest.raises(ModelError, match=r"python -m sutra\.embedding\.build --out .*empty"):
         get_embedder(settings)
+
+
+def test_older_build_still_loads_without_build_extra(
+    model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(model_dir=tmp_path)
+    target = model_path(settings)
+    shutil.copytree(model_dir, target)
+    old = dataclasses.replace(read_manifest(target), builder_version=0)  # type: ignore[type-var]
+    old.write(target)
+    monkeypatch.setattr(build, "build_deps_available", lambda: False)  # fault injection
+    assert get_embedder(settings).embed_one("still works").shape == (384,)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sutra.config import Settings
 from sutra.embedding.base import Embedder
-from sutra.embedding.manifest import MODEL_SLUG, read_manifest
+from sutra.embedding.manifest import BUILDER_VERSION, MODEL_SLUG, read_manifest
 from sutra.embedding.onnx_embedder import OnnxEmbedder, Variant
 from sutra.errors import ModelError
 
@@ -50,11 +50,17 @@ def get_embedder(settings: Settings, *, variant: Variant = "int8") -> Embedder:
 
 def _ensure_built(directory: Path) -> None:
     manifest = read_manifest(directory)
-    if manifest is not None and manifest.is_complete(directory):
+    usable = manifest is not None and manifest.is_complete(directory)
+    if usable and manifest is not None and manifest.builder_version == BUILDER_VERSION:
         return
     # Imported here: build.py is import-safe without its extra, but the runtime path should not pay for it.
     from sutra.embedding import build
 
+    if usable:  # built by an older builder: rebuild when we can, otherwise it still works as it is
+        if build.build_deps_available():
+            log.warning("embedding model in %s is from an older build step; rebuilding it", directory)
+            build.build(directory)
+        return
     if not build.build_deps_available():
         raise ModelError(
             f"the embedding model is not built in {directory}; run `python -m sutra.embedding.build "

@@ -169,10 +169,11 @@ def _write_int8(weights: Any, cfg: BertConfig, scratch: Path, deps: SimpleNamesp
     scales = smoothing_scales(activation_ranges(probe, scratch / TOKENIZER_FILE), weights, groups)
     smoothed = scratch / "smoothed-fp32.onnx"
     deps.onnx.save_model(build_graph(weights, cfg, deps, smooth=scales), str(smoothed))
-    # Weight MatMuls become MatMulInteger and the word-embedding table int8; activation×activation MatMuls
-    # (attention scores) stay fp32. Per-channel weight scales matter most: per-tensor loses ~2-3 points of
-    # cosine here. reduce_range (7-bit weights) avoids overflow in the u8×s8 kernels of CPUs without VNNI,
-    # where the model may be copied after being built.
+    # Weight MatMuls become MatMulInteger and the word-embedding table int8 (23 MB instead of 58 MB, same
+    # accuracy); activation×activation MatMuls (attention scores) stay fp32. Per-channel weight scales
+    # matter most: per-tensor loses 2-3 points of cosine on sentences here. MatMulInteger weights are always
+    # 7-bit (reduce_range, so the u8×s8 kernels of CPUs without VNNI cannot overflow); the flag extends
+    # that to the embedding table.
     with _without_preprocessing_advice():
         deps.quantize_dynamic(
             str(smoothed),

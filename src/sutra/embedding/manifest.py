@@ -7,6 +7,7 @@ directory only when the manifest parses and every file it names is there.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -39,7 +40,7 @@ class Manifest:
     def write(self, model_dir: Path) -> None:
         data = asdict(self)
         data["files"] = list(self.files)
-        tmp = model_dir / (MANIFEST_FILE + ".tmp")
+        tmp = model_dir / f"{MANIFEST_FILE}.{os.getpid()}.tmp"  # per process: builds may race
         tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         tmp.replace(model_dir / MANIFEST_FILE)
 
