@@ -67,11 +67,11 @@ def _encode_one(m: Mutation, stamp: float, dims: set[int]) -> dict[str, Any]:
         _check_common(c)
         _check_str_list(c.aliases, "aliases")
         vector = None if c.vector is None else normalize_vector(c.vector)
-        d = {"op": "put_concept", "concept": _wrap(lambda: concept_to_dict(c, with_seq=False, vector=vector))}
+        record = _wrap(lambda: concept_to_dict(c, with_seq=False, vector=vector))
         if vector is not None:
             dims.add(vector.size)
-        _stamp(d["concept"], stamp)
-        return d
+        _stamp(record, stamp)
+        return {"op": "put_concept", "concept": record}
     if isinstance(m, PutAssociation):
         a = m.association
         if not isinstance(a, Association):
@@ -83,9 +83,9 @@ def _encode_one(m: Mutation, stamp: float, dims: set[int]) -> dict[str, Any]:
             raise InputError("negated must be a bool")
         _check_common(a)
         _check_str_list(a.statements, "statements")
-        d = {"op": "put_association", "association": _wrap(lambda: association_to_dict(a, with_seq=False))}
-        _stamp(d["association"], stamp)
-        return d
+        record = _wrap(lambda: association_to_dict(a, with_seq=False))
+        _stamp(record, stamp)
+        return {"op": "put_association", "association": record}
     if isinstance(m, (CloseAssociation, DeleteAssociation)):
         _check_id(m.association_id, "association_id")
         if isinstance(m, CloseAssociation) and m.valid_to is not None:

@@ -40,12 +40,12 @@ class Indexes:
         if dim is None:
             return False
         self.vectors = make_index(self.vector_backend, dim, directory=directory, lsn=lsn)
-        with_vectors = [c for c in concepts if c.vector is not None]
-        if len(self.vectors) and self.vectors.ids() == {c.id for c in with_vectors}:
+        with_vectors = {c.id: c.vector for c in concepts if c.vector is not None}
+        if len(self.vectors) and self.vectors.ids() == set(with_vectors):
             return True
         self.vectors = make_index(self.vector_backend, dim)  # nothing saved, or it does not match: rebuild
         if with_vectors:
-            self.vectors.upsert([c.id for c in with_vectors], np.stack([c.vector for c in with_vectors]))
+            self.vectors.upsert(list(with_vectors), np.stack(list(with_vectors.values())))
         return False
 
     def ensure_vectors(self, dim: int) -> None:

@@ -35,7 +35,7 @@ import numpy as np
 
 from sutra.config import FSYNC_POLICIES
 from sutra.errors import ConfigError, CorruptionError, StorageError, SutraError
-from sutra.model import Association, AssociationType, Concept, ConceptKind, Mutation
+from sutra.model import Association, AssociationType, Concept, ConceptKind, Mutation, PutConcept
 from sutra.store import manifest as manifest_file
 from sutra.store import wal
 from sutra.store.base import Direction, Store
@@ -154,9 +154,7 @@ class LocalStore(Store):
             report.frames_replayed += 1
             last_lsn = frame.lsn
         self._indexes.flush()
-        return max(
-            last_lsn, recovered.frames[-1].lsn if recovered.frames and not report.repaired_frames else 0
-        )
+        return last_lsn
 
     # ---- writing ----
 
@@ -193,8 +191,8 @@ class LocalStore(Store):
         dims = {
             m.concept.vector.size
             for m in mutations
-            if getattr(m, "concept", None) is not None and m.concept.vector is not None
-        }  # type: ignore[union-attr]
+            if isinstance(m, PutConcept) and m.concept.vector is not None
+        }
         for dim in dims:
             self._ensure_dim(dim)
         self._graph.begin()
