@@ -1,6 +1,6 @@
 """Child process for the SIGKILL durability test (not collected by pytest).
 
-    python crash_writer.py DATA_DIR ROUND CHECKPOINT_BYTES
+    PYTHONPATH=<repo root> python tests/store/crash_writer.py DATA_DIR ROUND CHECKPOINT_BYTES
 
 Applies batch after batch with fsync="always" and prints each batch's id only after `apply` returned, so
 every printed id is an acknowledged write that must survive the parent's SIGKILL.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from builders import edge, entity, statement, unit
+from tests.store.builders import edge, entity, statement, unit
 
 from sutra.model import PutAssociation, PutConcept
 from sutra.store import LocalStore

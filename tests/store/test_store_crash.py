@@ -8,6 +8,7 @@ every acknowledged batch is fully present and that every batch present at all is
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import subprocess
@@ -16,21 +17,24 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.store.crash_writer import batch
 
 from sutra.store import LocalStore
 
-sys.path.insert(0, str(Path(__file__).parent))
-from crash_writer import batch
-
 WRITER = Path(__file__).with_name("crash_writer.py")
+REPO = Path(__file__).resolve().parents[2]
 KILLS = 22
 
 
 def run_and_kill(directory: Path, round_no: int, rng: random.Random) -> list[int]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     child = subprocess.Popen(
         [sys.executable, str(WRITER), str(directory), str(round_no), str(24 * 1024)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         first = child.stdout.readline()  # wait until it is writing (it recovered and acknowledged one batch)
         assert first.endswith("\n"), child.stderr.read()

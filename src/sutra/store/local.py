@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from sutra.config import FSYNC_POLICIES
+from sutra.config import FSYNC_POLICIES, FsyncPolicy
 from sutra.errors import ConfigError, CorruptionError, StorageError, SutraError
 from sutra.model import Association, AssociationType, Concept, ConceptKind, Mutation, PutConcept
 from sutra.store import manifest as manifest_file
@@ -41,12 +41,12 @@ from sutra.store import wal
 from sutra.store.base import Direction, Store
 from sutra.store.batch import encode_batch
 from sutra.store.codec import normalize_vector
-from sutra.store.fsutil import remove_stale_temporaries
+from sutra.store.fsutil import fsync_dir, remove_stale_temporaries
 from sutra.store.graph import Graph
 from sutra.store.indexes import Indexes
 from sutra.store.lock import DirectoryLock
 from sutra.store.snapshot import SNAPSHOT_NAME, read_snapshot, write_snapshot
-from sutra.store.vectors import BACKENDS
+from sutra.store.vectors import BACKENDS, remove_saved_index
 
 log = logging.getLogger("sutra.store")
 
@@ -72,7 +72,7 @@ class LocalStore(Store):
         self,
         path: str | os.PathLike[str],
         *,
-        fsync: str = "always",
+        fsync: FsyncPolicy = "always",
         batch_fsync_ms: float = 10.0,
         checkpoint_wal_bytes: int = DEFAULT_CHECKPOINT_WAL_BYTES,
         repair: bool = False,
@@ -90,7 +90,9 @@ class LocalStore(Store):
         self._rw = threading.RLock()
         self._closed = True
         self._failure: str | None = None
-        self.path.mkdir(parents=True, exist_ok=True)
+        if not self.path.is_dir():
+            self.path.mkdir(parents=True)
+            fsync_dir(self.path.parent)  # the new directory's entry must survive a crash too
         self._dir_lock = DirectoryLock(self.path)
         self._dir_lock.acquire()
         try:
@@ -225,7 +227,9 @@ class LocalStore(Store):
 
     def _checkpoint_locked(self) -> None:
         lsn = self._wal.next_lsn - 1
-        if lsn == self._snapshot_lsn:
+        if lsn == self._snapshot_lsn:  # nothing new; the WAL may still hold frames the snapshot covers
+            if self._wal.size > wal.FILE_HEADER.size:
+                self._wal.truncate()
             return
         write_snapshot(
             self.path / SNAPSHOT_NAME,
@@ -234,8 +238,8 @@ class LocalStore(Store):
             concepts=self._graph.concepts.values(),
             associations=self._graph.associations.values(),
         )
-        if self._indexes.vectors is not None:
-            self._indexes.vectors.save(self.path, lsn)
+        if self._indexes.vectors is None or not self._indexes.vectors.save(self.path, lsn):
+            remove_saved_index(self.path)  # an older saved index would only be a stale file
         self._snapshot_lsn = lsn
         self._wal.truncate()
 

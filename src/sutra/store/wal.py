@@ -313,6 +313,9 @@ class WalWriter:
             if self._failure is None:
                 self.sync()
         finally:
+            with self._cond:
+                while self._syncing:  # never close the descriptor under a leader's fsync
+                    self._cond.wait()
             os.close(self._fd)
             self._fd = -1
 

@@ -25,6 +25,7 @@ __all__ = [
     "HnswIndex",
     "VectorIndex",
     "make_index",
+    "remove_saved_index",
 ]
 
 
@@ -42,3 +43,8 @@ def make_index(
     if backend == "hnsw":
         return saved if saved is not None else HnswIndex(dim)
     return AutoIndex(dim, inner=saved)
+
+
+def remove_saved_index(directory: Path) -> None:
+    """Delete a persisted index (used when the current backend does not persist, so it would go stale)."""
+    HnswIndex.remove_saved(directory)

@@ -125,6 +125,12 @@ class HnswIndex(VectorIndex):
                     old.unlink()
         return True
 
+    @staticmethod
+    def remove_saved(directory: Path) -> None:
+        for path in [directory / META_NAME, *directory.glob("vectors.*.hnsw")]:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
     @classmethod
     def load(cls, directory: Path, *, dim: int, lsn: int) -> HnswIndex | None:
         """The index saved at `lsn`, or None when there is none (or it is from another LSN or damaged)."""
