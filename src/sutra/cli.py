@@ -174,6 +174,9 @@ def audit(
 def evaluate(
     directory: Annotated[Path, typer.Argument(help="A set folder with corpus.jsonl and questions.jsonl.")],
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N questions.")] = None,
+    per_task: Annotated[
+        int | None, typer.Option("--per-task", min=1, help="First N questions of each task/category.")
+    ] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the full report here.")] = None,
     context: Annotated[
         str, typer.Option("--context", help="auto | corpus | question: what each question's space holds.")
@@ -198,7 +201,9 @@ def evaluate(
     from sutra.evaluation.spaces import resolve_mode
 
     with _handled():
-        dataset = load_dataset(directory, extra_corpora=corpus or (), tasks=task or (), limit=limit)
+        dataset = load_dataset(
+            directory, extra_corpora=corpus or (), tasks=task or (), per_group=per_task, limit=limit
+        )
         resolve_mode(context, dataset.questions)  # fail on a bad --context before loading any model
         with _progress() as progress:
             asked = progress.add_task(f"{dataset.name}: questions", total=len(dataset.questions))

@@ -30,6 +30,12 @@ def test_task_filter_and_limit(shared_data: Path) -> None:
     assert all(q.answer_kind == "ordered_list" for q in ds.questions)
 
 
+def test_per_task_sampling_covers_every_task(shared_data: Path) -> None:
+    ds = load_dataset(shared_data / "babi", per_group=3)
+    assert len(ds.questions) == 12 * 3
+    assert [q.group for q in ds.questions][:4] == ["1", "1", "1", "2"]
+
+
 def test_entailmentbank_pulls_in_the_worldtree_corpus(shared_data: Path) -> None:
     ds = load_dataset(shared_data / "entailmentbank")
     assert [p.parent.name for p in ds.corpus_files] == ["entailmentbank", "worldtree"]

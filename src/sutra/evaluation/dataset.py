@@ -71,9 +71,11 @@ def load_dataset(
     *,
     extra_corpora: Sequence[str | Path] = (),
     tasks: Iterable[str] = (),
+    per_group: int | None = None,
     limit: int | None = None,
 ) -> Dataset:
-    """Read and validate a set; keep the questions of `tasks` (`meta.task`/`meta.category`), then `limit`."""
+    """Read and validate a set, then keep: the questions of `tasks` (by `meta.task`/`meta.category`), the
+    first `per_group` of each task/category (a quick estimate across all bAbI tasks), the first `limit`."""
     root = Path(path)
     if not root.is_dir():
         raise InputError(f"{root}: not a folder; give the folder that holds corpus.jsonl and questions.jsonl")
@@ -115,6 +117,16 @@ def load_dataset(
         questions = [q for q in questions if q.group in wanted]
         if not questions:
             raise InputError(f"{questions_file}: no question has task/category {', '.join(sorted(wanted))}")
+    if per_group is not None:
+        if per_group < 1:
+            raise InputError(f"--per-task must be at least 1, got {per_group}")
+        taken: dict[str | None, int] = {}
+        kept = []
+        for question in questions:
+            taken[question.group] = taken.get(question.group, 0) + 1
+            if taken[question.group] <= per_group:
+                kept.append(question)
+        questions = kept
     if limit is not None:
         if limit < 1:
             raise InputError(f"--limit must be at least 1, got {limit}")

@@ -136,6 +136,6 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         for name in extra:
             sub.add_column(name, justify="right")
         for group, values in groups.items():
-            cells = [f"{values.get(name, 0.0):.3f}" for name in extra]
+            cells = [f"{values[name]:.3f}" if name in values else "-" for name in extra]
             sub.add_row(group, f"{values['questions']:.0f}", f"{values['accuracy']:.3f}", *cells)
         console.print(sub)
