@@ -154,3 +154,18 @@ def closed_wal_bytes(tmp_path_factory) -> bytes:
     with LocalStore(directory / "db", fsync="off") as store:
         fill(store, 6)
     return (directory / "db" / "wal.log").read_bytes()
+
+
+def test_a_gap_in_the_lsns_after_the_snapshot_is_corruption(open_store, tmp_path):
+    store = open_store()
+    fill(store, 3)
+    store.checkpoint()
+    store.close()
+    path = tmp_path / "db" / "wal.log"
+    with path.open("ab") as f:  # a frame that claims LSN 5 right after a snapshot at LSN 3
+        f.write(wal.encode_frame(wal.encode_payload(5, [{"op": "forget_source", "source": "d"}])))
+    with pytest.raises(CorruptionError, match=r"batches 4\.\.4 are missing"):
+        LocalStore(tmp_path / "db")
+    store = open_store(repair=True)
+    assert store.recovery.repaired_frames == 1 and len(store.concepts()) == 3
+    assert store.check() == []

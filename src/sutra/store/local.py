@@ -138,6 +138,8 @@ class LocalStore(Store):
             if frame.lsn <= report.snapshot_lsn:
                 continue  # already in the snapshot (a crash came between its rename and the WAL truncation)
             try:
+                if frame.lsn != last_lsn + 1:  # LSNs are dense: a gap means batches went missing
+                    raise CorruptionError(f"batches {last_lsn + 1}..{frame.lsn - 1} are missing before it")
                 self._apply_decoded(frame.mutations)
             except SutraError as exc:
                 why = f"{wal_path}: the batch at offset {frame.offset} (LSN {frame.lsn}) cannot be replayed"
