@@ -38,8 +38,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False)
-# soft_wrap: an error message stays one line however narrow the terminal (scripts grep for it)
+# soft_wrap: messages stay one line however narrow the terminal (scripts and tests grep for them)
+out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 _state = {"debug": False}
 
@@ -115,7 +115,7 @@ def ingest(
             report = engine.learn_documents(
                 read_paths(files), batch_size=batch_size, progress=lambda n: progress.advance(task, n)
             )
-        out.print(f"{len(files)} file(s): " + _learn_summary(report))
+        out.print(f"{_count(len(files), 'file')}: " + _learn_summary(report))
 
 
 @app.command()
@@ -144,7 +144,7 @@ def stats(data: DataOption = None) -> None:
         values = engine.stats()
     table = Table(show_header=False, box=None)
     for key, value in _flatten(values):
-        table.add_row(key, str(value))
+        table.add_row(key, f"{value:.3f}" if isinstance(value, float) else str(value))
     out.print(table)
 
 
@@ -277,13 +277,19 @@ def _print_paths(answer: Answer) -> None:
             cited = escape(", ".join(step.sources))
             out.print(f"     [italic]“{escape(step.statement)}”[/italic]  \\[{cited}]")
     if answer.alternatives:
-        shown = ", ".join(f"{a.answer} ({a.confidence:.2f}, {a.support} paths)" for a in answer.alternatives)
+        shown = ", ".join(
+            f"{a.answer} ({a.confidence:.2f}, {_count(a.support, 'path')})" for a in answer.alternatives
+        )
         out.print(f"alternatives: {escape(shown)}")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _learn_summary(report: Any) -> str:
     return (
-        f"learned {report.documents} document(s): {report.statements} statements, "
+        f"learned {_count(report.documents, 'document')}: {_count(report.statements, 'statement')}, "
         f"{report.entities} entities, {report.associations} associations in {report.seconds:.2f} s"
     )
 
