@@ -16,7 +16,9 @@ HANDBOOK = [
     Document("h2", "If the database stops then the API gateway returns errors."),
     Document("h3", "The outage happened because the disk was full."),
     Document("h4", "Priya Nair owns the ledger database. The ledger database is located in Frankfurt."),
-    Document("h5", "The ledger database is a PostgreSQL cluster. A PostgreSQL cluster is a relational database."),
+    Document(
+        "h5", "The ledger database is a PostgreSQL cluster. A PostgreSQL cluster is a relational database."
+    ),
 ]
 
 

@@ -1,10 +1,10 @@
 """Sutra: an explainable reasoning engine.
 
-    from sutra import Sutra
-    with Sutra("./kb") as kb:
-        kb.learn("Mary moved to the bathroom.", source="note-1")
-        answer = kb.ask("Where is Mary?")
-        print(answer.text, answer.confidence, answer.sources)
+from sutra import Sutra
+with Sutra("./kb") as kb:
+    kb.learn("Mary moved to the bathroom.", source="note-1")
+    answer = kb.ask("Where is Mary?")
+    print(answer.text, answer.confidence, answer.sources)
 """
 
 from sutra.answer import Alternative, Answer, ReasoningPath, Step

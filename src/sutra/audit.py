@@ -28,8 +28,12 @@ class AuditLog:
             self._count += 1
             audit_id = content_id("q", answer.question, repr(time.time()), str(self._count))
             answer.audit_id = audit_id
-            entry: dict[str, Any] = {"audit_id": audit_id, "at": time.time(), "elapsed_ms": round(elapsed_ms, 3),
-                                     **answer.to_dict()}
+            entry: dict[str, Any] = {
+                "audit_id": audit_id,
+                "at": time.time(),
+                "elapsed_ms": round(elapsed_ms, 3),
+                **answer.to_dict(),
+            }
             with self.path.open("a", encoding="utf-8") as fh:
                 fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
         return audit_id
@@ -45,4 +49,6 @@ class AuditLog:
                             continue  # a torn last line after a crash is not an audit record
                         if entry.get("audit_id") == audit_id:
                             return entry
-        raise NotFoundError(f"no audit record {audit_id!r} in {self.path}; audit ids are printed with each answer")
+        raise NotFoundError(
+            f"no audit record {audit_id!r} in {self.path}; audit ids are printed with each answer"
+        )

@@ -60,7 +60,9 @@ def _check_document(doc: Document) -> None:
     if not isinstance(doc.text, str) or not doc.text.strip():
         raise InputError(f"document {doc.id!r} has no text; give it some words to learn")
     if len(doc.text) > MAX_TEXT_CHARS:
-        raise InputError(f"document {doc.id!r} is {len(doc.text):,} characters; split it below {MAX_TEXT_CHARS:,}")
+        raise InputError(
+            f"document {doc.id!r} is {len(doc.text):,} characters; split it below {MAX_TEXT_CHARS:,}"
+        )
     if not doc.id or not doc.id.strip():
         raise InputError("a document needs a non-empty source id")
 
@@ -68,8 +70,14 @@ def _check_document(doc: Document) -> None:
 class Sutra:
     """An embedded knowledge base. Use as a context manager, or call `close()` to release the directory."""
 
-    def __init__(self, data_dir: str | Path | None = None, *, settings: Settings | None = None,
-                 embedder: Embedder | None = None, fsync: str | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: str | Path | None = None,
+        *,
+        settings: Settings | None = None,
+        embedder: Embedder | None = None,
+        fsync: str | None = None,
+    ) -> None:
         settings = settings or Settings()
         if data_dir is not None:
             settings = settings.with_(data_dir=Path(data_dir))
@@ -112,8 +120,9 @@ class Sutra:
         doc = Document(id=source or content_id("text", text), text=text, time=time)
         return self.learn_documents([doc])
 
-    def learn_documents(self, docs: Iterable[Document], *, batch_size: int = 64,
-                        progress: Callable[[int], None] | None = None) -> LearnReport:
+    def learn_documents(
+        self, docs: Iterable[Document], *, batch_size: int = 64, progress: Callable[[int], None] | None = None
+    ) -> LearnReport:
         """Learn documents in order; each batch is embedded together and committed as one durable write."""
         report = LearnReport()
         for batch in _batches(docs, batch_size):
@@ -131,7 +140,8 @@ class Sutra:
         mutations = BatchWriter(self.store).add(statements, vectors)
         self.store.apply(mutations)
         return LearnReport(
-            documents=len(docs), statements=len(statements),
+            documents=len(docs),
+            statements=len(statements),
             entities=len({e.key for s in statements for e in s.entities}),
             associations=sum(len(s.facts) + len(s.links) for s in statements),
             seconds=time.perf_counter() - started,

@@ -52,7 +52,8 @@ def content_id(prefix: str, *parts: str) -> str:
 class Concept:
     """A node: a statement, an entity, an event or a rule.
 
-    `sources` lists source ids (corpus id or file/offset) oldest first; re-learning moves the newest to the end.
+    `sources` lists source ids (corpus id or file/offset) oldest first; re-learning moves the newest to
+    the end.
     `seq` is the store's order of first assertion, `last_seq` of the latest one (both set by the store).
     """
 

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import read_jsonl
 
 from sutra.engine import Sutra
 from sutra.model import Document
-from tests.conftest import read_jsonl
 
 STORIES_PER_TASK = 12
 ABSENT_NAMES = ["Zebulon", "Ottoline", "Bartholomew"]
@@ -18,7 +18,9 @@ ABSENT_NAMES = ["Zebulon", "Ottoline", "Bartholomew"]
 
 def story_questions(data: Path, task: int) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
     """(context rows, questions) per story, for the first STORIES_PER_TASK stories of a task."""
-    corpus = {row["id"]: row for row in read_jsonl(data / "babi" / "corpus.jsonl") if row["meta"]["task"] == task}
+    corpus = {
+        row["id"]: row for row in read_jsonl(data / "babi" / "corpus.jsonl") if row["meta"]["task"] == task
+    }
     questions = [q for q in read_jsonl(data / "babi" / "questions.jsonl") if q["meta"]["task"] == task]
     stories: dict[int, list[dict[str, Any]]] = {}
     for q in questions:
@@ -28,8 +30,12 @@ def story_questions(data: Path, task: int) -> Iterator[tuple[list[dict[str, Any]
         yield corpus, qs
 
 
-def run_story(space: Sutra, corpus: dict[str, dict[str, Any]], questions: list[dict[str, Any]],
-              ask: Callable[[dict[str, Any]], str]) -> list[tuple[dict[str, Any], Any]]:
+def run_story(
+    space: Sutra,
+    corpus: dict[str, dict[str, Any]],
+    questions: list[dict[str, Any]],
+    ask: Callable[[dict[str, Any]], str],
+) -> list[tuple[dict[str, Any], Any]]:
     learned: set[str] = set()
     out = []
     for q in questions:
@@ -65,8 +71,9 @@ def test_task15_basic_deduction(make_space: Callable[..., Sutra], shared_data: P
 
 
 @pytest.mark.parametrize("task", [1, 15])
-def test_questions_about_absent_people_are_refused(make_space: Callable[..., Sutra], shared_data: Path,
-                                                   task: int) -> None:
+def test_questions_about_absent_people_are_refused(
+    make_space: Callable[..., Sutra], shared_data: Path, task: int
+) -> None:
     """The control set: the real story, the real question, but the asked person renamed to a stranger."""
     refused = asked = 0
     for i, (corpus, questions) in enumerate(story_questions(shared_data, task)):

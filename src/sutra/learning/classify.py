@@ -18,7 +18,9 @@ def classify(sent: Any, has_date: bool) -> SemanticType:
         return SemanticType.RULE
     if any(w in CONDITION_WORDS for w in words):
         return SemanticType.CONDITION
-    if lemmas & {"cause", "because", "lead", "result", "trigger", "due"} or set(words) & lx.CAUSAL_MARKERS - {"as"}:
+    if lemmas & {"cause", "because", "lead", "result", "trigger", "due"} or set(words) & lx.CAUSAL_MARKERS - {
+        "as"
+    }:
         return SemanticType.CAUSAL
     if any(t.dep_ == "neg" for t in sent) or {"never", "no"} & set(words):
         return SemanticType.NEGATION

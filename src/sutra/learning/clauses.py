@@ -28,9 +28,14 @@ KEY_SKIP_POS = {"DET", "AUX", "PUNCT", "SCONJ", "CCONJ"}
 
 def clause_key(tokens: list[Any]) -> str:
     """Identity of a clause by its content lemmas, so "the disk was full" and "if the disk is full" meet."""
-    words = [t.lemma_.lower() for t in tokens
-             if t.pos_ not in KEY_SKIP_POS and t.dep_ != "mark" and t.lower_ not in DROP_WORDS
-             and t.lemma_.lower() not in ("why", "what", "how", "when", "happen", "occur")]
+    words = [
+        t.lemma_.lower()
+        for t in tokens
+        if t.pos_ not in KEY_SKIP_POS
+        and t.dep_ != "mark"
+        and t.lower_ not in DROP_WORDS
+        and t.lemma_.lower() not in ("why", "what", "how", "when", "happen", "occur")
+    ]
     return " ".join(words)
 
 
@@ -64,5 +69,7 @@ def clause_links(sent: Any) -> list[ClauseLink]:
             cause_tokens = [t for t in sent if t.i not in inner and t.dep_ != "cc"]
             cause, effect = _text(cause_tokens), _text(effect_tokens)
             if cause and effect:
-                links.append(ClauseLink(cause, effect, "causes", clause_key(cause_tokens), clause_key(effect_tokens)))
+                links.append(
+                    ClauseLink(cause, effect, "causes", clause_key(cause_tokens), clause_key(effect_tokens))
+                )
     return links

@@ -13,10 +13,38 @@ from typing import Any
 from sutra.model import content_id
 
 PRONOUNS = {"he", "she", "him", "her", "they", "them", "it", "his", "hers", "its", "their"}
-PERSON_PRONOUNS = {"he": "male", "him": "male", "his": "male", "she": "female", "her": "female", "hers": "female"}
+PERSON_PRONOUNS = {
+    "he": "male",
+    "him": "male",
+    "his": "male",
+    "she": "female",
+    "her": "female",
+    "hers": "female",
+}
 # Pronoun-like words that never name an entity of their own.
-NON_REFERRING = {"something", "someone", "anything", "everything", "nothing", "what", "who", "which", "that",
-                 "this", "there", "here", "where", "you", "i", "we", "me", "us", "one", "whom", "whose"}
+NON_REFERRING = {
+    "something",
+    "someone",
+    "anything",
+    "everything",
+    "nothing",
+    "what",
+    "who",
+    "which",
+    "that",
+    "this",
+    "there",
+    "here",
+    "where",
+    "you",
+    "i",
+    "we",
+    "me",
+    "us",
+    "one",
+    "whom",
+    "whose",
+}
 NOUN_POS = {"NOUN", "PROPN"}
 
 
@@ -57,7 +85,9 @@ def mention(token: Any) -> EntityRef | None:
     if lower in NON_REFERRING or lower in PRONOUNS or token.pos_ in ("PUNCT", "DET", "ADP", "AUX", "SCONJ"):
         return None
     tokens = _compound_tokens(token) if token.pos_ in NOUN_POS else [token]
-    proper = token.pos_ == "PROPN" or (token.ent_type_ in ("PERSON", "GPE", "ORG", "LOC") and token.text[:1].isupper())
+    proper = token.pos_ == "PROPN" or (
+        token.ent_type_ in ("PERSON", "GPE", "ORG", "LOC") and token.text[:1].isupper()
+    )
     surface = " ".join(t.text for t in tokens)
     if proper:
         name = surface

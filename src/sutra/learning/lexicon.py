@@ -8,24 +8,84 @@ from __future__ import annotations
 
 from sutra.model import AssociationType
 
-MOTION_VERBS = {"go", "move", "journey", "travel", "run", "walk", "head", "return", "come", "drive", "fly",
-                "rush", "hurry", "wander", "relocate", "dash", "sprint", "proceed"}
+MOTION_VERBS = {
+    "go",
+    "move",
+    "journey",
+    "travel",
+    "run",
+    "walk",
+    "head",
+    "return",
+    "come",
+    "drive",
+    "fly",
+    "rush",
+    "hurry",
+    "wander",
+    "relocate",
+    "dash",
+    "sprint",
+    "proceed",
+}
 MOTION_PREPS = {"to", "into", "toward", "towards", "onto"}
 LOCATIVE_PREPS = {"in", "at", "inside", "within"}
 # verbs that, with a locative preposition, state where something is
-LOCATION_VERBS = {"be", "live", "stay", "sit", "stand", "lie", "locate", "reside", "sleep", "work", "situate",
-                  "base", "host", "keep", "store"}
-ACQUIRE_VERBS = {"get", "take", "grab", "pick_up", "collect", "receive", "obtain", "acquire", "carry", "hold",
-                 "own", "possess"}
+LOCATION_VERBS = {
+    "be",
+    "live",
+    "stay",
+    "sit",
+    "stand",
+    "lie",
+    "locate",
+    "reside",
+    "sleep",
+    "work",
+    "situate",
+    "base",
+    "host",
+    "keep",
+    "store",
+}
+ACQUIRE_VERBS = {
+    "get",
+    "take",
+    "grab",
+    "pick_up",
+    "collect",
+    "receive",
+    "obtain",
+    "acquire",
+    "carry",
+    "hold",
+    "own",
+    "possess",
+}
 RELEASE_VERBS = {"drop", "discard", "put_down", "leave", "lose", "release"}
-CAUSAL_VERBS = {"cause": "causes", "trigger": "causes", "produce": "causes", "create": "causes",
-                "lead_to": "causes", "result_in": "causes", "bring_about": "causes", "induce": "causes",
-                "prevent": "prevents", "stop": "prevents", "block": "prevents"}
+CAUSAL_VERBS = {
+    "cause": "causes",
+    "trigger": "causes",
+    "produce": "causes",
+    "create": "causes",
+    "lead_to": "causes",
+    "result_in": "causes",
+    "bring_about": "causes",
+    "induce": "causes",
+    "prevent": "prevents",
+    "stop": "prevents",
+    "block": "prevents",
+}
 CAUSAL_MARKERS = {"because", "since", "as"}
 PART_NOUNS = {"part", "component", "piece", "section", "member", "element"}
 KIND_NOUNS = {"kind", "type", "sort", "form", "example", "instance"}
-COMPOSE_VERBS = {"contain": "has_part", "include": "has_part", "comprise": "has_part",
-                 "consist_of": "has_part", "have": "has"}
+COMPOSE_VERBS = {
+    "contain": "has_part",
+    "include": "has_part",
+    "comprise": "has_part",
+    "consist_of": "has_part",
+    "have": "has",
+}
 DIRECTIONS = {"north", "south", "east", "west", "above", "below", "left", "right", "behind", "front"}
 TEMPORAL_PREPS = {"before", "after", "during", "until", "since"}
 

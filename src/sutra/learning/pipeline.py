@@ -46,7 +46,9 @@ class Discourse:
     def resolve(self, token: Any) -> EntityRef | None:
         lower = token.lower_
         if lower in PRONOUNS:
-            return self.last_person if lower in PERSON_PRONOUNS or lower in ("they", "them") else self.last_thing
+            return (
+                self.last_person if lower in PERSON_PRONOUNS or lower in ("they", "them") else self.last_thing
+            )
         return mention(token)
 
     def observe(self, entities: list[EntityRef]) -> None:
@@ -81,15 +83,22 @@ class Learner:
             if not text or not any(ch.isalnum() for ch in text):
                 continue
             time = time_of(sent, doc.time)
-            st = Statement(text=text, source=doc.id, offset=sent.start_char,
-                           semantic_type=classify(sent, has_date=time.iso is not None and time.expression is not None),
-                           time=time, domain=_domain(doc))
+            st = Statement(
+                text=text,
+                source=doc.id,
+                offset=sent.start_char,
+                semantic_type=classify(sent, has_date=time.iso is not None and time.expression is not None),
+                time=time,
+                domain=_domain(doc),
+            )
             if len(text) <= MAX_SENTENCE_CHARS:
                 st.facts = extract_facts(sent, self.discourse.resolve)
                 st.links = clause_links(sent)
                 st.entities = self._mentions(sent, st.facts)
-                self.discourse.observe([e for e in st.entities if e.proper or e.ner == "PERSON"][:1] or
-                                       [f.subject for f in st.facts][:1])
+                self.discourse.observe(
+                    [e for e in st.entities if e.proper or e.ner == "PERSON"][:1]
+                    or [f.subject for f in st.facts][:1]
+                )
             out.append(st)
         return out
 

@@ -144,8 +144,12 @@ def _verbal(verb: Any, subjects: list[EntityRef], neg: bool, passive: bool, reso
 
 def clause_verbs(sent: Any) -> list[Any]:
     """Every verb that heads a clause in the sentence (root, conjoined, subordinate, relative)."""
-    return [t for t in sent if t.pos_ in ("VERB", "AUX") and (t.dep_ in ("ROOT", "conj", "advcl", "ccomp",
-                                                                         "relcl", "xcomp") or t.head == t)]
+    return [
+        t
+        for t in sent
+        if t.pos_ in ("VERB", "AUX")
+        and (t.dep_ in ("ROOT", "conj", "advcl", "ccomp", "relcl", "xcomp") or t.head == t)
+    ]
 
 
 def facts_of_verb(verb: Any, resolve: Resolver) -> list[Fact]:

@@ -14,8 +14,16 @@ from typing import Any
 from dateutil import parser as dateparser
 
 # Relative day parts in the order they happen; "yesterday" precedes "this morning".
-RELATIVE_ORDER = {"yesterday": -1.0, "last night": -0.5, "this morning": 0.1, "this afternoon": 0.2,
-                  "this evening": 0.3, "tonight": 0.35, "today": 0.0, "tomorrow": 1.0}
+RELATIVE_ORDER = {
+    "yesterday": -1.0,
+    "last night": -0.5,
+    "this morning": 0.1,
+    "this afternoon": 0.2,
+    "this evening": 0.3,
+    "tonight": 0.35,
+    "today": 0.0,
+    "tomorrow": 1.0,
+}
 SEQUENCE_WORDS = {"then", "afterwards", "afterward", "later", "next", "subsequently", "finally"}
 
 

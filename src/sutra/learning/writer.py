@@ -76,22 +76,45 @@ class BatchWriter:
             attrs["time_expression"] = st.time.expression
         if st.time.relative is not None:
             attrs["relative_day"] = st.time.relative
-        self.mutations.append(PutConcept(Concept(
-            id=sid, text=st.text, kind=kind, semantic_type=st.semantic_type, domain=st.domain,
-            valid_from=st.time.iso, recorded_at=self.now, sources=[st.source], attrs=attrs, vector=vector)))
+        self.mutations.append(
+            PutConcept(
+                Concept(
+                    id=sid,
+                    text=st.text,
+                    kind=kind,
+                    semantic_type=st.semantic_type,
+                    domain=st.domain,
+                    valid_from=st.time.iso,
+                    recorded_at=self.now,
+                    sources=[st.source],
+                    attrs=attrs,
+                    vector=vector,
+                )
+            )
+        )
         for ref in st.entities:
             self._entity(ref, st)
             self._edge(sid, MENTIONS, ref.id, st, sid, assoc_type=AssociationType.SEMANTIC)
         for fact in st.facts:
             if fact.closes:
-                self._close_where(fact.subject.id, fact.closes, lambda target, neg, o=fact.object.id: target == o)
+                self._close_where(
+                    fact.subject.id, fact.closes, lambda target, neg, o=fact.object.id: target == o
+                )
             if fact.functional and fact.confidence >= 1.0:
                 self._close_functional(fact.subject.id, fact.relation, fact.object.id, fact.negated)
             elif fact.functional:
                 # a hedged value ("either A or B") still ends what was known for sure before
                 self._close_where(fact.subject.id, fact.relation, lambda t, neg: True)
-            self._edge(fact.subject.id, fact.relation, fact.object.id, st, sid, negated=fact.negated,
-                       assoc_type=fact.type, confidence=fact.confidence)
+            self._edge(
+                fact.subject.id,
+                fact.relation,
+                fact.object.id,
+                st,
+                sid,
+                negated=fact.negated,
+                assoc_type=fact.type,
+                confidence=fact.confidence,
+            )
         for link in st.links:
             cause = self._event(link.cause, link.cause_key, st)
             effect = self._event(link.effect, link.effect_key, st)
@@ -104,24 +127,71 @@ class BatchWriter:
         attrs: dict[str, object] = {"proper": ref.proper}
         if ref.ner:
             attrs["ner"] = ref.ner
-        self.mutations.append(PutConcept(Concept(
-            id=ref.id, text=ref.name, kind=ConceptKind.ENTITY, semantic_type=SemanticType.ENTITY,
-            domain=st.domain, recorded_at=self.now, sources=[st.source], aliases=list(ref.aliases), attrs=attrs)))
+        self.mutations.append(
+            PutConcept(
+                Concept(
+                    id=ref.id,
+                    text=ref.name,
+                    kind=ConceptKind.ENTITY,
+                    semantic_type=SemanticType.ENTITY,
+                    domain=st.domain,
+                    recorded_at=self.now,
+                    sources=[st.source],
+                    aliases=list(ref.aliases),
+                    attrs=attrs,
+                )
+            )
+        )
 
     def _event(self, text: str, key: str, st: Statement) -> str:
         eid = event_id(key or text)
-        self.mutations.append(PutConcept(Concept(
-            id=eid, text=text, kind=ConceptKind.EVENT, semantic_type=SemanticType.EVENT, domain=st.domain,
-            valid_from=st.time.iso, recorded_at=self.now, sources=[st.source], attrs={"key": key})))
+        self.mutations.append(
+            PutConcept(
+                Concept(
+                    id=eid,
+                    text=text,
+                    kind=ConceptKind.EVENT,
+                    semantic_type=SemanticType.EVENT,
+                    domain=st.domain,
+                    valid_from=st.time.iso,
+                    recorded_at=self.now,
+                    sources=[st.source],
+                    attrs={"key": key},
+                )
+            )
+        )
         return eid
 
-    def _edge(self, source: str, relation: str, target: str, st: Statement, sid: str, *,
-              negated: bool = False, assoc_type: AssociationType, confidence: float = 1.0) -> None:
+    def _edge(
+        self,
+        source: str,
+        relation: str,
+        target: str,
+        st: Statement,
+        sid: str,
+        *,
+        negated: bool = False,
+        assoc_type: AssociationType,
+        confidence: float = 1.0,
+    ) -> None:
         aid = association_id(source, relation, target, negated)
-        self.mutations.append(PutAssociation(Association(
-            id=aid, source=source, target=target, type=assoc_type, relation=relation, negated=negated,
-            confidence=confidence,
-            valid_from=st.time.iso, recorded_at=self.now, sources=[st.source], statements=[sid])))
+        self.mutations.append(
+            PutAssociation(
+                Association(
+                    id=aid,
+                    source=source,
+                    target=target,
+                    type=assoc_type,
+                    relation=relation,
+                    negated=negated,
+                    confidence=confidence,
+                    valid_from=st.time.iso,
+                    recorded_at=self.now,
+                    sources=[st.source],
+                    statements=[sid],
+                )
+            )
+        )
         if relation != MENTIONS:
             self.current.get(source, relation)[aid] = (target, negated)
             self._fresh.add(aid)

@@ -22,7 +22,9 @@ def question_event(parsed: Any) -> tuple[str, str] | None:
     """("effects" | "causes", clause key) when the question asks for consequences or reasons."""
     tokens = list(parsed)
     for tok in tokens:
-        if tok.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in CONDITION_MARKS for c in tok.children):
+        if tok.dep_ == "advcl" and any(
+            c.dep_ == "mark" and c.lower_ in CONDITION_MARKS for c in tok.children
+        ):
             return "effects", clause_key(list(tok.subtree))
     if tokens and tokens[0].lower_ == "why":
         return "causes", clause_key(tokens[1:])

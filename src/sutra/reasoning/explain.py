@@ -30,8 +30,12 @@ def step_of(store: Store, edge: Association) -> Step:
 
 def path_of(store: Store, cand: Candidate) -> ReasoningPath:
     kind = "inheritance" if any(e.relation == "is_a" for e in cand.edges[:-1]) else cand.kind
-    return ReasoningPath(answer=name_of(store, cand.answer_id), steps=[step_of(store, e) for e in cand.edges],
-                         score=round(cand.score, 4), kind=kind)
+    return ReasoningPath(
+        answer=name_of(store, cand.answer_id),
+        steps=[step_of(store, e) for e in cand.edges],
+        score=round(cand.score, 4),
+        kind=kind,
+    )
 
 
 def cited_sources(paths: list[ReasoningPath]) -> list[str]:

@@ -75,8 +75,15 @@ def _bridges(store: Store, node: str, plan: QueryPlan) -> list[tuple[Association
     return out
 
 
-def search(store: Store, start: str, plan: QueryPlan, max_hops: int, decay: float,
-           incoming: bool = False, limit: int = 64) -> list[Candidate]:
+def search(
+    store: Store,
+    start: str,
+    plan: QueryPlan,
+    max_hops: int,
+    decay: float,
+    incoming: bool = False,
+    limit: int = 64,
+) -> list[Candidate]:
     """Candidate answers reachable from `start`; `incoming` looks for subjects instead of objects."""
     direction = "in" if incoming else "out"
     found: list[Candidate] = []
@@ -107,8 +114,11 @@ def search(store: Store, start: str, plan: QueryPlan, max_hops: int, decay: floa
 
 def _member_bridges(store: Store, node: str) -> list[tuple[Association, str, float]]:
     """Searching for subjects: the members of a class share what the class does ("mice fear wolves")."""
-    return [(e, e.source, 0.9) for e in store.neighbors(node, "in", relations=["is_a"], current_only=True)
-            if not e.negated]
+    return [
+        (e, e.source, 0.9)
+        for e in store.neighbors(node, "in", relations=["is_a"], current_only=True)
+        if not e.negated
+    ]
 
 
 def expand_members(store: Store, candidates: list[Candidate], decay: float) -> list[Candidate]:

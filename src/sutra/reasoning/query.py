@@ -18,8 +18,24 @@ from sutra.learning.entities import normalize_name
 from sutra.store.base import Store
 
 WH_WORDS = {"what", "where", "who", "whom", "which", "when", "why", "how", "whose"}
-AUX_START = {"is", "are", "was", "were", "does", "do", "did", "can", "could", "has", "have", "had", "will",
-             "would", "should", "must"}
+AUX_START = {
+    "is",
+    "are",
+    "was",
+    "were",
+    "does",
+    "do",
+    "did",
+    "can",
+    "could",
+    "has",
+    "have",
+    "had",
+    "will",
+    "would",
+    "should",
+    "must",
+}
 FILLER_LEMMAS = {"be", "do", "the", "a", "an", "?", ".", ",", "now", "currently", "right", "still"}
 TRUTH_PROMPT = re.compile(r"\b(true|false)\b.*\?\s*(.+)$", re.IGNORECASE | re.DOTALL)
 MAX_SPAN = 4
@@ -76,8 +92,10 @@ def _find_focus(tokens: list[Any], store: Store) -> list[Focus]:
             span = tokens[i:j]
             if span[0].lower_ in WH_WORDS or span[0].pos_ in ("AUX", "PUNCT", "ADP", "DET"):
                 break
-            candidates = [" ".join(t.text for t in span), " ".join([*(t.text for t in span[:-1]),
-                                                                     span[-1].lemma_])]
+            candidates = [
+                " ".join(t.text for t in span),
+                " ".join([*(t.text for t in span[:-1]), span[-1].lemma_]),
+            ]
             for cand in candidates:
                 ids = store.find_entities(normalize_name(cand))
                 if ids:
@@ -100,8 +118,9 @@ def _relations_for(predicate: list[str], intent: str, nouns_left: bool) -> list[
     if joined:
         rels.append(joined)
     verbs = [w for w in predicate if w not in lx.LOCATIVE_PREPS | lx.MOTION_PREPS]
-    if any(w in lx.MOTION_VERBS | lx.LOCATION_VERBS - {"be"} for w in predicate) or \
-            (predicate and set(predicate) <= lx.LOCATIVE_PREPS):
+    if any(w in lx.MOTION_VERBS | lx.LOCATION_VERBS - {"be"} for w in predicate) or (
+        predicate and set(predicate) <= lx.LOCATIVE_PREPS
+    ):
         rels.append("located_in")
     if any(w in lx.ACQUIRE_VERBS for w in predicate):
         rels.append("has")
@@ -125,20 +144,41 @@ def analyze(question: str, store: Store) -> QueryPlan:
     tokens = list(parsed)
     focus = _find_focus(tokens, store)
     covered = {i for f in focus for i in range(f.start, f.end)}
-    predicate_tokens = [t for t in tokens if t.i not in covered and t.lower_ not in WH_WORDS
-                        and t.lemma_.lower() not in FILLER_LEMMAS and t.pos_ not in ("PUNCT", "DET")
-                        and not (intent == "count" and t.lower_ in ("many", "much"))
-                        and t.dep_ != "neg"]
-    unresolved = [t.text for t in predicate_tokens if t.pos_ == "PROPN" or
-                  (t.pos_ == "NOUN" and t.dep_ in ("nsubj", "npadvmod", "nsubjpass") and t.i < len(tokens) - 1)]
+    predicate_tokens = [
+        t
+        for t in tokens
+        if t.i not in covered
+        and t.lower_ not in WH_WORDS
+        and t.lemma_.lower() not in FILLER_LEMMAS
+        and t.pos_ not in ("PUNCT", "DET")
+        and not (intent == "count" and t.lower_ in ("many", "much"))
+        and t.dep_ != "neg"
+    ]
+    unresolved = [
+        t.text
+        for t in predicate_tokens
+        if t.pos_ == "PROPN"
+        or (t.pos_ == "NOUN" and t.dep_ in ("nsubj", "npadvmod", "nsubjpass") and t.i < len(tokens) - 1)
+    ]
     predicate = [t.lemma_.lower() for t in predicate_tokens if t.text not in unresolved]
     if intent == "count":
         predicate = [p for p in predicate if p not in ("object", "thing", "item")]
     first_pred = min((t.i for t in predicate_tokens), default=None)
-    unknown_is_subject = bool(focus) and first_pred is not None and focus[0].start > first_pred and \
-        intent in ("who", "what", "which", "count")
+    unknown_is_subject = (
+        bool(focus)
+        and first_pred is not None
+        and focus[0].start > first_pred
+        and intent in ("who", "what", "which", "count")
+    )
     negated = any(t.dep_ == "neg" for t in tokens)
-    return QueryPlan(question=text, intent=intent, focus=focus, predicate=predicate,
-                     relations=_relations_for(predicate, intent, bool(unresolved)),
-                     unknown_is_subject=unknown_is_subject, unresolved=unresolved,
-                     statement=statement, negated=negated)
+    return QueryPlan(
+        question=text,
+        intent=intent,
+        focus=focus,
+        predicate=predicate,
+        relations=_relations_for(predicate, intent, bool(unresolved)),
+        unknown_is_subject=unknown_is_subject,
+        unresolved=unresolved,
+        statement=statement,
+        negated=negated,
+    )

@@ -24,7 +24,9 @@ from sutra.store.base import Store
 
 Embed = Callable[[str], np.ndarray]
 TEXT_MATCH_MIN_SIMILARITY = 0.6
-AGREEING_PATH_SHARE = 0.8  # cite other paths of the winning answer scoring at least this share of the best
+# cite the other paths of the winning answer that score at least this share of the best one
+AGREEING_PATH_SHARE = 0.8
+HEDGED = 0.75  # facts stated with less confidence than this only make a claim possible
 
 
 class Reasoner:
@@ -60,7 +62,9 @@ class Reasoner:
         cands: list[Candidate] = []
         for focus in plan.focus[:1] if not plan.unknown_is_subject else plan.focus[-1:]:
             for entity_id in focus.entity_ids:
-                found = search(self.store, entity_id, plan, s.max_hops, s.hop_decay, incoming=plan.unknown_is_subject)
+                found = search(
+                    self.store, entity_id, plan, s.max_hops, s.hop_decay, incoming=plan.unknown_is_subject
+                )
                 if plan.unknown_is_subject:
                     found = expand_members(self.store, found, s.hop_decay)
                 cands.extend(found)
@@ -69,30 +73,54 @@ class Reasoner:
     def _graph(self, plan: QueryPlan) -> Answer:
         clusters = consensus.cluster(self._candidates(plan))
         if plan.intent == "count":
-            current = [c for c in clusters if c.best.edges[-1].current and c.support >= self.settings.min_confidence]
+            current = [
+                c for c in clusters if c.best.edges[-1].current and c.support >= self.settings.min_confidence
+            ]
             paths = [path_of(self.store, c.best) for c in current]
             items = [name_of(self.store, c.answer_id) for c in current]
-            return Answer(plan.question, str(len(items)), "answered", 0.9 if items else 0.6, paths=paths,
-                          sources=cited_sources(paths), items=items, plan=plan.to_dict())
+            return Answer(
+                plan.question,
+                str(len(items)),
+                "answered",
+                0.9 if items else 0.6,
+                paths=paths,
+                sources=cited_sources(paths),
+                items=items,
+                plan=plan.to_dict(),
+            )
         if not clusters:
-            return self._unknown(plan, f"no stored fact links {plan.focus[0].text!r} to "
-                                       f"{' / '.join(plan.relations[:2])}")
+            return self._unknown(
+                plan, f"no stored fact links {plan.focus[0].text!r} to {' / '.join(plan.relations[:2])}"
+            )
         conf = consensus.confidence(clusters)
         top = clusters[0]
         if conf < self.settings.min_confidence:
-            return self._unknown(plan, f"evidence too weak or conflicting (best answer "
-                                       f"{name_of(self.store, top.answer_id)!r} at confidence {conf:.2f})",
-                                 clusters=clusters)
+            return self._unknown(
+                plan,
+                f"evidence too weak or conflicting (best answer "
+                f"{name_of(self.store, top.answer_id)!r} at confidence {conf:.2f})",
+                clusters=clusters,
+            )
         best = top.best.score
         chosen = [p for p in top.paths[: consensus.KEEP_PATHS] if p.score >= AGREEING_PATH_SHARE * best]
         paths = [path_of(self.store, p) for p in chosen]
-        return Answer(plan.question, name_of(self.store, top.answer_id), "answered", round(conf, 4),
-                      paths=paths, sources=cited_sources(paths[:1] if len(paths) > 1 else paths),
-                      alternatives=self._alternatives(clusters[1:]), items=[name_of(self.store, top.answer_id)],
-                      plan=plan.to_dict())
+        return Answer(
+            plan.question,
+            name_of(self.store, top.answer_id),
+            "answered",
+            round(conf, 4),
+            paths=paths,
+            sources=cited_sources(paths[:1] if len(paths) > 1 else paths),
+            alternatives=self._alternatives(clusters[1:]),
+            items=[name_of(self.store, top.answer_id)],
+            plan=plan.to_dict(),
+        )
 
     def _alternatives(self, clusters: list[consensus.Cluster]) -> list[Alternative]:
-        return [Alternative(name_of(self.store, c.answer_id), round(c.support, 4), len(c.paths)) for c in clusters[:3]]
+        return [
+            Alternative(name_of(self.store, c.answer_id), round(c.support, 4), len(c.paths))
+            for c in clusters[:3]
+        ]
 
     def _causal(self, plan: QueryPlan, direction: str, key: str) -> Answer | None:
         start = causal.start_event(self.store, key)
@@ -106,8 +134,16 @@ class Reasoner:
         # the answer names the direct effects (or causes); the paths show how far each chain reaches
         items = list(dict.fromkeys(name_of(self.store, c.answer_id) for c in found))
         conf = max(c.edges[0].confidence for c in found) * 0.95
-        return Answer(plan.question, "; ".join(items), "answered", round(conf, 4), paths=paths,
-                      sources=cited_sources(paths), items=items, plan=plan.to_dict())
+        return Answer(
+            plan.question,
+            "; ".join(items),
+            "answered",
+            round(conf, 4),
+            paths=paths,
+            sources=cited_sources(paths),
+            items=items,
+            plan=plan.to_dict(),
+        )
 
     # ---- yes/no and true/false: look for a proof of the claim or of its negation ----
 
@@ -125,19 +161,31 @@ class Reasoner:
         target = set(self.store.find_entities(fact.object.key))
         if not subjects or not target:
             return None, [], 0.0
-        probe = QueryPlan(question=text, intent="yesno", relations=[fact.relation],
-                          predicate=fact.relation.split("_"))
-        positive = [c for s in subjects for c in search(self.store, s, probe, self.settings.max_hops,
-                                                        self.settings.hop_decay)]
+        probe = QueryPlan(
+            question=text, intent="yesno", relations=[fact.relation], predicate=fact.relation.split("_")
+        )
+        positive = [
+            c
+            for s in subjects
+            for c in search(self.store, s, probe, self.settings.max_hops, self.settings.hop_decay)
+        ]
         hits = [c for c in positive if c.answer_id in target and c.edges[-1].current]
         if hits:
             best = max(hits, key=lambda c: c.score)
+            if best.edges[-1].confidence < HEDGED:  # "either here or there": possible, not proved
+                return "maybe", [path_of(self.store, best)], best.score
             return ("no" if fact.negated else "yes"), [path_of(self.store, best)], best.score
-        negative = [e for s in subjects for e in self.store.neighbors(s, "out", relations=[fact.relation],
-                                                                      current_only=True)
-                    if e.negated and e.target in target]
-        others = [c for c in positive if c.edges[-1].current and c.answer_id not in target
-                  and fact.relation in ("located_in",)]
+        negative = [
+            e
+            for s in subjects
+            for e in self.store.neighbors(s, "out", relations=[fact.relation], current_only=True)
+            if e.negated and e.target in target
+        ]
+        others = [
+            c
+            for c in positive
+            if c.edges[-1].current and c.answer_id not in target and fact.relation in ("located_in",)
+        ]
         if negative:
             cand = Candidate(negative[0].target, [negative[0]], negative[0].confidence)
             return ("yes" if fact.negated else "no"), [path_of(self.store, cand)], negative[0].confidence
@@ -150,16 +198,34 @@ class Reasoner:
         verdict, paths, conf = self._verdict(plan, plan.question.rstrip("?") + ".")
         if verdict is None:
             return self._unknown(plan, "no stored fact proves the claim or its negation", label="maybe")
-        return Answer(plan.question, verdict, "answered", round(conf, 4), paths=paths, sources=cited_sources(paths),
-                      label=verdict, plan=plan.to_dict())
+        return Answer(
+            plan.question,
+            verdict,
+            "answered",
+            round(conf, 4),
+            paths=paths,
+            sources=cited_sources(paths),
+            label=verdict,
+            plan=plan.to_dict(),
+        )
 
     def _truth(self, plan: QueryPlan) -> Answer:
         verdict, paths, conf = self._verdict(plan, plan.statement or plan.question)
         if verdict is None:
-            return self._unknown(plan, "neither the statement nor its negation can be proved", label="unknown")
+            return self._unknown(
+                plan, "neither the statement nor its negation can be proved", label="unknown"
+            )
         label = "true" if verdict == "yes" else "false"
-        return Answer(plan.question, label, "answered", round(conf, 4), paths=paths, sources=cited_sources(paths),
-                      label=label, plan=plan.to_dict())
+        return Answer(
+            plan.question,
+            label,
+            "answered",
+            round(conf, 4),
+            paths=paths,
+            sources=cited_sources(paths),
+            label=label,
+            plan=plan.to_dict(),
+        )
 
     # ---- free-text fallback: the stored statement that best matches the question ----
 
@@ -171,22 +237,54 @@ class Reasoner:
         best = max(seeds, key=lambda s: s.similarity)
         if best.similarity < TEXT_MATCH_MIN_SIMILARITY:
             return self._unknown(plan, f"the closest stored statement is only {best.similarity:.2f} similar")
-        chosen = [s for s in sorted(seeds, key=lambda s: -s.similarity) if s.similarity >= 0.9 * best.similarity][:4]
+        chosen = [
+            s for s in sorted(seeds, key=lambda s: -s.similarity) if s.similarity >= 0.9 * best.similarity
+        ][:4]
         paths = []
         for seed in chosen:
             concept = self.store.get_concept(seed.concept_id)
             if concept is None:
                 continue
-            step = Step(subject="question", relation="matches", object=concept.text, statement=concept.text,
-                        sources=concept.sources[-1:], confidence=round(seed.similarity, 4))
-            paths.append(ReasoningPath(answer=concept.text, steps=[step], score=round(seed.similarity, 4),
-                                       kind="text-match"))
+            step = Step(
+                subject="question",
+                relation="matches",
+                object=concept.text,
+                statement=concept.text,
+                sources=concept.sources[-1:],
+                confidence=round(seed.similarity, 4),
+            )
+            paths.append(
+                ReasoningPath(
+                    answer=concept.text, steps=[step], score=round(seed.similarity, 4), kind="text-match"
+                )
+            )
         top = self.store.get_concept(best.concept_id)
         conf = round(best.similarity * 0.8, 4)  # a text match is weaker evidence than a fact chain
-        return Answer(plan.question, top.text if top else "", "answered", conf, paths=paths,
-                      sources=cited_sources(paths), plan=plan.to_dict())
+        return Answer(
+            plan.question,
+            top.text if top else "",
+            "answered",
+            conf,
+            paths=paths,
+            sources=cited_sources(paths),
+            plan=plan.to_dict(),
+        )
 
-    def _unknown(self, plan: QueryPlan, reason: str, *, label: str | None = None,
-                 clusters: list[consensus.Cluster] | None = None) -> Answer:
-        return Answer(plan.question, UNKNOWN_TEXT, "unknown", 0.0, reason=reason, label=label or "unknown",
-                      alternatives=self._alternatives(clusters or []), plan=plan.to_dict())
+    def _unknown(
+        self,
+        plan: QueryPlan,
+        reason: str,
+        *,
+        label: str | None = None,
+        clusters: list[consensus.Cluster] | None = None,
+    ) -> Answer:
+        return Answer(
+            plan.question,
+            UNKNOWN_TEXT,
+            "unknown",
+            0.0,
+            reason=reason,
+            label=label or "unknown",
+            alternatives=self._alternatives(clusters or []),
+            plan=plan.to_dict(),
+        )
