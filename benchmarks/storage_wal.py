@@ -33,14 +33,30 @@ from sutra.store.keyword import KeywordIndex
 
 
 def fact(i: int, dim: int, rng: np.random.Generator) -> list:
-    person = Concept(id=content_id("e", f"p{i}"), text=f"Person {i}", kind=ConceptKind.ENTITY,
-                     semantic_type=SemanticType.ENTITY, sources=[f"doc{i // 100}"])  # fmt: skip
-    s = Concept(id=content_id("s", str(i)), text=f"Person {i} lives in city {i % 97} and likes topic {i % 13}.",
-                kind=ConceptKind.STATEMENT, semantic_type=SemanticType.DEFINITIONAL, sources=[f"doc{i // 100}"],
-                vector=rng.standard_normal(dim) if dim else None)  # fmt: skip
-    edge = Association(id=association_id(person.id, "stated_in", s.id, False), source=person.id, target=s.id,
-                       type=AssociationType.SEMANTIC, relation="stated_in", sources=[f"doc{i // 100}"],
-                       statements=[s.id])  # fmt: skip
+    person = Concept(
+        id=content_id("e", f"p{i}"),
+        text=f"Person {i}",
+        kind=ConceptKind.ENTITY,
+        semantic_type=SemanticType.ENTITY,
+        sources=[f"doc{i // 100}"],
+    )
+    s = Concept(
+        id=content_id("s", str(i)),
+        text=f"Person {i} lives in city {i % 97} and likes topic {i % 13}.",
+        kind=ConceptKind.STATEMENT,
+        semantic_type=SemanticType.DEFINITIONAL,
+        sources=[f"doc{i // 100}"],
+        vector=rng.standard_normal(dim) if dim else None,
+    )
+    edge = Association(
+        id=association_id(person.id, "stated_in", s.id, False),
+        source=person.id,
+        target=s.id,
+        type=AssociationType.SEMANTIC,
+        relation="stated_in",
+        sources=[f"doc{i // 100}"],
+        statements=[s.id],
+    )
     return [PutConcept(person), PutConcept(s), PutAssociation(edge)]
 
 
@@ -60,15 +76,21 @@ def bench_single(root: Path, policy: str, n: int) -> dict:
 
 def bench_batched(root: Path, n_facts: int, batch: int, dim: int) -> dict:
     rng = np.random.default_rng(0)
-    batches = [[m for i in range(s, min(s + batch, n_facts)) for m in fact(i, dim, rng)]
-               for s in range(0, n_facts, batch)]  # fmt: skip
+    batches = [
+        [m for i in range(s, min(s + batch, n_facts)) for m in fact(i, dim, rng)]
+        for s in range(0, n_facts, batch)
+    ]
     with LocalStore(root / f"batched-{dim}", checkpoint_wal_bytes=1 << 40) as store:
         t = time.perf_counter()
         for b in batches:
             store.apply(b)
         dt = time.perf_counter() - t
         records = sum(len(b) for b in batches)
-        return {"records_per_s": rate(records, dt), "records": records, "wal_mb": store.stats()["wal_bytes"] / 1e6}
+        return {
+            "records_per_s": rate(records, dt),
+            "records": records,
+            "wal_mb": store.stats()["wal_bytes"] / 1e6,
+        }
 
 
 def bench_threads(root: Path, threads: int, per_thread: int) -> dict:
@@ -90,7 +112,12 @@ def bench_threads(root: Path, threads: int, per_thread: int) -> dict:
             th.join()
         dt = time.perf_counter() - t0
         n = threads * per_thread
-        return {"threads": threads, "batches_per_s": rate(n, dt), "batches": n, "fsyncs": store.stats()["fsyncs"]}
+        return {
+            "threads": threads,
+            "batches_per_s": rate(n, dt),
+            "batches": n,
+            "fsyncs": store.stats()["fsyncs"],
+        }
 
 
 def bench_reopen(root: Path, n_facts: int, dim: int) -> dict:
