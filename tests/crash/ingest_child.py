@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from sutra.engine import Sutra
+from sutra.learning import nlp
 from sutra.model import Document
 
 
@@ -21,6 +22,8 @@ def main() -> None:
             if i >= start:
                 rows.append(json.loads(line))
     with Sutra(data_dir, fsync="always") as space:
+        space.embedder.embed(["warm up"])  # load the models before the parent starts its clock
+        nlp.load()
         print("ready", flush=True)
         for row in rows:
             space.learn_documents([Document(id=row["id"], text=row["text"])])

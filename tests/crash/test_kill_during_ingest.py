@@ -36,10 +36,11 @@ def _run_and_kill(data_dir: Path, corpus: Path, start: int, rng: random.Random) 
     if first != "ready":
         proc.kill()
         raise AssertionError(f"child failed to start: {first!r} {proc.stderr.read() if proc.stderr else ''}")
-    time.sleep(rng.uniform(0.05, 1.2))
+    first_ack = proc.stdout.readline().strip()  # at least one acknowledged write per run
+    time.sleep(rng.uniform(0.0, 1.0))
     proc.send_signal(signal.SIGKILL)
     out, _ = proc.communicate(timeout=30)
-    return [line.strip() for line in out.splitlines() if line.strip()]
+    return [first_ack, *(line.strip() for line in out.splitlines() if line.strip())]
 
 
 def test_acknowledged_documents_survive_sigkill(
