@@ -46,11 +46,16 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# A set is any folder of $(DATA) with a questions.jsonl; corpus-only folders (worldtree) and logs are skipped.
+# Every folder of $(DATA) with a corpus.jsonl or questions.jsonl is run: a question set is scored, a
+# corpus-only folder (worldtree) is an ingest-only run (learning throughput, store size). Other folders
+# (logs: raw log files) are skipped with a message. Each report records the exact command in "command".
 eval: setup
 	@mkdir -p $(RESULTS)
-	@for qs in $(DATA)/*/questions.jsonl; do \
-		dir="$$(dirname "$$qs")"; set="$$(basename "$$dir")"; \
+	@for dir in $(DATA)/*/; do \
+		dir="$${dir%/}"; set="$$(basename "$$dir")"; \
+		if [ ! -f "$$dir/corpus.jsonl" ] && [ ! -f "$$dir/questions.jsonl" ]; then \
+			echo "== $$set: skipped (no corpus.jsonl or questions.jsonl)"; continue; \
+		fi; \
 		echo "== $$set"; \
 		$(BIN)/sutra eval "$$dir" --json $(RESULTS)/eval-$$set.json $(EVAL_ARGS); \
 	done

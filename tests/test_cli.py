@@ -58,9 +58,11 @@ def test_empty_text(tmp_path: Path) -> None:
     assert_clean_error(code, stderr, "nothing to learn")
 
 
-def test_eval_on_a_folder_without_questions(tmp_path: Path) -> None:
+def test_eval_on_a_folder_with_neither_questions_nor_corpus(tmp_path: Path) -> None:
+    (tmp_path / "HDFS_2k.log").write_text("081109 203615 148 INFO dfs.DataNode\n", encoding="utf-8")
     code, _, stderr = run("eval", str(tmp_path))
-    assert_clean_error(code, stderr, "no questions.jsonl")
+    assert_clean_error(code, stderr, "no questions.jsonl or corpus.jsonl here")
+    assert "corpus.jsonl alone for an ingest-only run" in stderr
 
 
 def test_bad_context_mode(shared_data: Path) -> None:

@@ -172,7 +172,10 @@ def audit(
 
 @app.command(name="eval")
 def evaluate(
-    directory: Annotated[Path, typer.Argument(help="A set folder with corpus.jsonl and questions.jsonl.")],
+    directory: Annotated[
+        Path,
+        typer.Argument(help="A set folder with corpus.jsonl and questions.jsonl, or a corpus.jsonl alone."),
+    ],
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N questions.")] = None,
     per_task: Annotated[
         int | None, typer.Option("--per-task", min=1, help="First N questions of each task/category.")
@@ -194,7 +197,11 @@ def evaluate(
         Path | None, typer.Option("--data", help="Where the temporary spaces go (default: system temp).")
     ] = None,
 ) -> None:
-    """Score Sutra on an evaluation set (each question answered from its own context when it has one)."""
+    """Score Sutra on an evaluation set (each question answered from its own context when it has one).
+
+    A folder with only a corpus.jsonl is an ingest-only run: the whole corpus is learned once into a
+    throwaway space and the learning throughput and store size are reported.
+    """
     from sutra.evaluation.dataset import load_dataset
     from sutra.evaluation.report import build_report, print_report
     from sutra.evaluation.runner import Hooks, run_eval
@@ -205,12 +212,30 @@ def evaluate(
             directory, extra_corpora=corpus or (), tasks=task or (), per_group=per_task, limit=limit
         )
         resolve_mode(context, dataset.questions)  # fail on a bad --context before loading any model
+        if dataset.ingest_only:
+            given = {
+                "--limit": limit is not None,
+                "--per-task": per_task is not None,
+                "--task": bool(task),
+                "--query-field": query_field is not None,
+                "--context": context != "auto",
+            }
+            ignored = [name for name, used in given.items() if used]
+            if ignored:
+                err.print(
+                    f"[dim]{escape(dataset.name)} has no questions.jsonl: ingest-only run, "
+                    f"{escape(', '.join(ignored))} ignored[/dim]"
+                )
         with _progress() as progress:
-            asked = progress.add_task(f"{dataset.name}: questions", total=len(dataset.questions))
-            learned = progress.add_task("documents learned", total=None)
-            hooks = Hooks(
-                learned=lambda n: progress.advance(learned, n), asked=lambda n: progress.advance(asked, n)
-            )
+            if dataset.ingest_only:
+                learned = progress.add_task(f"{dataset.name}: learning corpus", total=len(dataset.corpus))
+                hooks = Hooks(learned=lambda n: progress.advance(learned, n))
+            else:
+                asked = progress.add_task(f"{dataset.name}: questions", total=len(dataset.questions))
+                learned = progress.add_task("documents learned", total=None)
+                hooks = Hooks(
+                    learned=lambda n: progress.advance(learned, n), asked=lambda n: progress.advance(asked, n)
+                )
             run = run_eval(dataset, context=context, query_field=query_field, work_dir=data, hooks=hooks)
         report = build_report(run, command=shlex.join(["sutra", *sys.argv[1:]]))
         print_report(report, out)

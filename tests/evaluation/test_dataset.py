@@ -91,7 +91,8 @@ def test_malformed_sets_name_file_and_line(
 
 
 def test_not_a_set_folder(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"no questions\.jsonl"):
+    (tmp_path / "app.log").write_text("raw log line\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"no questions\.jsonl or corpus\.jsonl here; an evaluation folder"):
         load_dataset(tmp_path)
     with pytest.raises(InputError, match="not a folder"):
         load_dataset(tmp_path / "missing")
@@ -105,3 +106,22 @@ def test_explicit_extra_corpus(tmp_path: Path) -> None:
     extra.write_text(json.dumps({"id": "far", "text": "A fact."}) + "\n", encoding="utf-8")
     ds = load_dataset(folder, extra_corpora=[extra])
     assert ds.corpus["far"].text == "A fact."
+
+
+def test_corpus_only_folder_loads_for_ingest(tmp_path: Path) -> None:
+    folder = tmp_path / "facts"
+    folder.mkdir()
+    rows = [GOOD_ROW, json.dumps({"id": "c2", "text": "John took the apple."})]
+    (folder / "corpus.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    # question filters have nothing to select from and do not fail the load
+    ds = load_dataset(folder, tasks=["1"], per_group=1, limit=1)
+    assert ds.ingest_only
+    assert ds.questions == []
+    assert list(ds.corpus) == ["c1", "c2"]
+    assert ds.corpus_files == [folder / "corpus.jsonl"]
+
+
+def test_empty_corpus_only_folder(tmp_path: Path) -> None:
+    (tmp_path / "corpus.jsonl").write_text("\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"corpus\.jsonl: no documents in the file"):
+        load_dataset(tmp_path)

@@ -56,3 +56,40 @@ def test_labels_and_support_metrics(shared_data: Path, embedder: Embedder) -> No
     assert report["config"]["query_field"] == "hypothesis"
     assert {"support_precision", "support_recall", "support_f1", "f1"} <= report["metrics"].keys()
     assert [r["query"] for r in report["records"]] == [q.meta["hypothesis"] for q in entailment.questions]
+
+
+def test_corpus_only_folder_is_an_ingest_only_run(tmp_path: Path) -> None:
+    folder = tmp_path / "facts"
+    folder.mkdir()
+    rows = [
+        {"id": "f1", "text": "A star produces light and heat."},
+        {"id": "f2", "text": "The sun is a star."},
+        {"id": "f3", "text": "Plants need sunlight to grow."},
+    ]
+    (folder / "corpus.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "eval-facts.json"
+    spaces = tmp_path / "spaces"
+    result = CliRunner().invoke(
+        app, ["eval", str(folder), "--json", str(out), "--limit", "5", "--data", str(spaces)]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "ingest only" in result.stdout
+    assert "docs/s" in result.stdout
+    assert "--limit ignored" in result.stderr
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report.keys() >= TOP_LEVEL | {"command", "config", "records"}
+    assert report["set"] == "facts"
+    assert report["questions"] == 0
+    assert report["breakdown"] == {}
+    assert report["records"] == []
+    assert set(report["latency_ms"].values()) == {None}
+    assert report["command"].startswith("sutra ")
+    assert report["config"]["context"] == "ingest"
+    assert report["config"]["fsync"] == "off"
+    metrics = report["metrics"]
+    assert metrics["documents"] == 3
+    assert metrics["statements"] >= 3
+    assert metrics["entities"] > 0 and metrics["associations"] > 0
+    assert metrics["learn_seconds"] > 0 and metrics["docs_per_s"] > 0
+    assert metrics["store_concepts"] > 0 and metrics["store_associations"] > 0
+    assert list(spaces.iterdir()) == []  # the throwaway space is removed

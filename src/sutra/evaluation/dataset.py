@@ -1,5 +1,8 @@
 """Load and validate an evaluation set in the shared format (`corpus.jsonl` + `questions.jsonl`).
 
+A folder with a `corpus.jsonl` and no `questions.jsonl` (WorldTree) is a corpus-only set: it loads with no
+questions (`Dataset.ingest_only`) and is evaluated by learning the whole corpus once.
+
 Every problem is an `InputError` naming the file and line. Ids a question refers to (`support`,
 `context_ids`, `meta.task1_context_ids`) must resolve; ids missing from the set's own corpus are looked up in
 the corpus-only folders beside it (EntailmentBank's questions point into `../worldtree/corpus.jsonl`), or in
@@ -64,6 +67,7 @@ class Dataset:
     corpus: dict[str, Document]  # every corpus row the set may use, in file order (own corpus first)
     questions: list[Question]
     corpus_files: list[Path] = field(default_factory=list)
+    ingest_only: bool = False  # a corpus-only folder: nothing to ask, only learning to measure
 
 
 def load_dataset(
@@ -80,13 +84,29 @@ def load_dataset(
     if not root.is_dir():
         raise InputError(f"{root}: not a folder; give the folder that holds corpus.jsonl and questions.jsonl")
     questions_file = root / "questions.jsonl"
-    if not questions_file.is_file():
-        raise InputError(f"{root}: no questions.jsonl here; is this an evaluation set folder?")
-    corpus_files = [root / "corpus.jsonl"] if (root / "corpus.jsonl").is_file() else []
+    own_corpus = root / "corpus.jsonl"
+    if not questions_file.is_file() and not own_corpus.is_file():
+        raise InputError(
+            f"{root}: no questions.jsonl or corpus.jsonl here; an evaluation folder holds questions.jsonl "
+            "(usually with corpus.jsonl), or corpus.jsonl alone for an ingest-only run"
+        )
+    corpus_files = [own_corpus] if own_corpus.is_file() else []
     corpus_files += [_corpus_file(Path(p)) for p in extra_corpora]
     corpus: dict[str, Document] = {}
     for file in corpus_files:
         _read_corpus(file, corpus)
+    if not questions_file.is_file():
+        # Corpus-only: question filters (--task, --per-task, --limit) have nothing to select from.
+        if not corpus:
+            raise InputError(f"{own_corpus}: no documents in the file; nothing to learn")
+        return Dataset(
+            name=root.name,
+            path=root,
+            corpus=corpus,
+            questions=[],
+            corpus_files=corpus_files,
+            ingest_only=True,
+        )
     questions = _read_questions(questions_file)
 
     missing = _unresolved(questions, corpus)

@@ -4,6 +4,12 @@ JSON shape (top-level keys): `set` (folder name), `questions` (the number of que
 (means over the questions each metric applies to, plus learning totals), `breakdown` (`{"task"|"category":
 {group: metrics}}`, empty when the set has neither), `latency_ms` (`p50`, `p99`, `mean`, `max` of `ask`),
 `command`, `config`, and `records` (one object per question, file order).
+
+A corpus-only set (mode `ingest`) keeps the same top-level keys: `questions` is 0, `metrics` holds the
+learning counts (`documents`, `statements`, `entities` (distinct), `associations` (facts and clause links
+extracted), `learn_seconds`, `docs_per_s`, `seconds`) and the store's size (`store_concepts`,
+`store_associations` (every edge, mentions included), `store_vectors`), `breakdown` is `{}`, every
+`latency_ms` field is null (nothing was asked) and `records` is `[]`.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from sutra.evaluation.runner import EvalRun
+from sutra.evaluation.runner import EvalRun, IngestResult
 from sutra.evaluation.scoring import aggregate, group_summary
 
 # Shown in the terminal table in this order when present; everything is in the JSON.
@@ -54,6 +60,8 @@ def breakdown_key(run: EvalRun) -> str | None:
 
 
 def build_report(run: EvalRun, command: str | None = None) -> dict[str, Any]:
+    if run.ingest is not None:
+        return _ingest_report(run, run.ingest, command)
     questions = run.dataset.questions
     labels = [q.label for q in questions]
     metrics = aggregate(run.scores, labels)
@@ -99,6 +107,35 @@ def build_report(run: EvalRun, command: str | None = None) -> dict[str, Any]:
     }
 
 
+def _ingest_report(run: EvalRun, ingest: IngestResult, command: str | None) -> dict[str, Any]:
+    metrics = {
+        "documents": float(ingest.documents),
+        "statements": float(ingest.statements),
+        "entities": float(ingest.entities),
+        "associations": float(ingest.associations),
+        "learn_seconds": ingest.learn_seconds,
+        "docs_per_s": ingest.documents / ingest.learn_seconds if ingest.learn_seconds > 0 else 0.0,
+        "seconds": run.seconds,
+        "store_concepts": float(ingest.store.get("concepts") or 0),
+        "store_associations": float(ingest.store.get("associations") or 0),
+        "store_vectors": float(ingest.store.get("vectors") or 0),
+    }
+    return {
+        "set": run.dataset.name,
+        "questions": 0,
+        "metrics": {k: round(v, 4) for k, v in metrics.items()},
+        "breakdown": {},
+        "latency_ms": {"p50": None, "p99": None, "mean": None, "max": None},
+        "command": command,
+        "config": {
+            **run.config,
+            "vector_index": ingest.store.get("vector_index"),
+            "corpus_files": [str(p) for p in run.dataset.corpus_files],
+        },
+        "records": [],
+    }
+
+
 def _rounded_groups(groups: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
     return {g: {k: round(v, 4) for k, v in m.items()} for g, m in groups.items()}
 
@@ -110,6 +147,9 @@ def _natural(text: str) -> tuple[int, int | str]:
 
 def print_report(report: dict[str, Any], console: Console) -> None:
     metrics = report["metrics"]
+    if report["config"].get("context") == "ingest":
+        _print_ingest(report, console)
+        return
     title = f"sutra eval · {report['set']} · {report['questions']} questions"
     table = Table(title=title, title_justify="left")
     table.add_column("metric")
@@ -139,3 +179,21 @@ def print_report(report: dict[str, Any], console: Console) -> None:
             cells = [f"{values[name]:.3f}" if name in values else "-" for name in extra]
             sub.add_row(group, f"{values['questions']:.0f}", f"{values['accuracy']:.3f}", *cells)
         console.print(sub)
+
+
+def _print_ingest(report: dict[str, Any], console: Console) -> None:
+    metrics = report["metrics"]
+    title = f"sutra eval · {report['set']} · ingest only (corpus, no questions)"
+    table = Table(title=title, title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_row("documents", f"{metrics['documents']:,.0f}")
+    table.add_row("statements", f"{metrics['statements']:,.0f}")
+    table.add_row("entities", f"{metrics['entities']:,.0f}")
+    table.add_row("associations", f"{metrics['associations']:,.0f}")
+    table.add_row("learned in", f"{metrics['learn_seconds']:.1f} s ({metrics['docs_per_s']:.1f} docs/s)")
+    table.add_row("store concepts", f"{metrics['store_concepts']:,.0f}")
+    table.add_row("store associations", f"{metrics['store_associations']:,.0f}")
+    index = report["config"].get("vector_index")
+    table.add_row("store vectors", f"{metrics['store_vectors']:,.0f}" + (f" ({index})" if index else ""))
+    console.print(table)
