@@ -49,13 +49,14 @@ class OnnxEmbedder(Embedder):
         name: str = MODEL_NAME,
         batch_size: int = 32,
         threads: int | None = None,
+        spin_wait: bool = True,
     ) -> None:
         self.name = name
         self.dim = dim
         self.max_tokens = max_tokens
         self.batch_size = batch_size
         self.model_path = Path(model_path)
-        self._session = _open_session(self.model_path, threads or default_threads())
+        self._session = _open_session(self.model_path, threads or default_threads(), spin_wait)
         self._tokenizer = _open_tokenizer(Path(tokenizer_path))
         self._cls = self._special_id("[CLS]")
         self._sep = self._special_id("[SEP]")
@@ -145,15 +146,18 @@ class OnnxEmbedder(Embedder):
         return f"OnnxEmbedder({self.name!r}, dim={self.dim}, model={str(self.model_path)!r})"
 
 
-def _open_session(path: Path, threads: int) -> ort.InferenceSession:
+def _open_session(path: Path, threads: int, spin_wait: bool) -> ort.InferenceSession:
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1  # the graph is one chain; parallelism is inside the MatMuls
-    # No spin-waiting between kernels: the embedder shares the CPU with the engine, spaCy and the server's
-    # threads, and on a busy 2-core machine spinning threads starve them. Measured there (load ~7): batch-32
-    # throughput 91-134 → 165-235 sentences/s, single query 5.7-11 → 5.3-6.3 ms. Idle, the cost is small.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # Spin-waiting worker threads trade CPU for latency. Measured on the 2-core machine, batch 32 / single:
+    #   quiet (load ~1.4): spinning 370-450 sentences/s, 2.3-2.7 ms; not spinning 280-330/s, 4.9 ms
+    #   busy  (load ~7):   spinning  90-135 sentences/s, 5.7-11 ms;  not spinning 165-235/s, 5.3-6.3 ms
+    # Spinning (onnxruntime's default) stays on; a deployment that shares few cores with other CPU-heavy
+    # work (spaCy, the server's thread pool) can pass spin_wait=False.
+    if not spin_wait:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3  # errors only: ORT's optimiser notes are noise to users
     try:
         session = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
