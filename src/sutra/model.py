@@ -107,8 +107,9 @@ class Association:
         return self.closed_seq is None
 
 
-def association_id(source: str, relation: str, target: str, negated: bool) -> str:
-    return content_id("a", source, relation, target, "not" if negated else "")
+def association_id(source: str, relation: str, target: str, negated: bool, hedged: bool = False) -> str:
+    """A hedged assertion ("either A or B") is a different claim from a certain one, so it gets its own id."""
+    return content_id("a", source, relation, target, "not" if negated else "", "maybe" if hedged else "")
 
 
 # ---- mutations: the only way state changes; each is one WAL record inside a batch ----
@@ -123,7 +124,8 @@ class PutConcept:
 
 @dataclass(slots=True)
 class PutAssociation:
-    """Insert, or reinforce an existing association; reinforcing a closed one reopens it."""
+    """Insert, or reinforce an existing association; reinforcing a closed one reopens it.
+    Its `attrs` then describe the latest assertion (incoming keys overwrite)."""
 
     association: Association
 

@@ -33,6 +33,7 @@ class Statement:
     entities: list[EntityRef] = field(default_factory=list)
     facts: list[Fact] = field(default_factory=list)
     links: list[ClauseLink] = field(default_factory=list)
+    antecedents: list[str] = field(default_factory=list)  # sources that this sentence's pronouns point to
 
 
 class Discourse:
@@ -42,17 +43,22 @@ class Discourse:
     def __init__(self) -> None:
         self.last_person: EntityRef | None = None
         self.last_thing: EntityRef | None = None
+        self._source: dict[str, str] = {}  # entity key -> source of the statement that last named it
+        self.antecedents: list[str] = []  # sources of antecedents resolved in the current sentence
 
     def resolve(self, token: Any) -> EntityRef | None:
         lower = token.lower_
-        if lower in PRONOUNS:
-            return (
-                self.last_person if lower in PERSON_PRONOUNS or lower in ("they", "them") else self.last_thing
-            )
-        return mention(token)
+        if lower not in PRONOUNS:
+            return mention(token)
+        person = lower in PERSON_PRONOUNS or lower in ("they", "them")
+        ref = self.last_person if person else self.last_thing
+        if ref is not None and ref.key in self._source:
+            self.antecedents.append(self._source[ref.key])
+        return ref
 
-    def observe(self, entities: list[EntityRef]) -> None:
+    def observe(self, entities: list[EntityRef], source: str) -> None:
         for ref in entities:
+            self._source[ref.key] = source
             if ref.proper or ref.ner == "PERSON":
                 self.last_person = ref
             else:
@@ -92,13 +98,13 @@ class Learner:
                 domain=_domain(doc),
             )
             if len(text) <= MAX_SENTENCE_CHARS:
+                self.discourse.antecedents = []
                 st.facts = extract_facts(sent, self.discourse.resolve)
+                st.antecedents = [a for a in dict.fromkeys(self.discourse.antecedents) if a != doc.id]
                 st.links = clause_links(sent)
                 st.entities = self._mentions(sent, st.facts)
-                self.discourse.observe(
-                    [e for e in st.entities if e.proper or e.ner == "PERSON"][:1]
-                    or [f.subject for f in st.facts][:1]
-                )
+                named = [e for e in st.entities if e.proper or e.ner == "PERSON"][:1]
+                self.discourse.observe(named or [f.subject for f in st.facts][:1], doc.id)
             out.append(st)
         return out
 

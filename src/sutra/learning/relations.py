@@ -38,7 +38,13 @@ class Fact:
 
 
 def _negated(verb: Any) -> bool:
-    return any(c.dep_ == "neg" or c.lower_ in ("never", "no") for c in verb.children)
+    """ "not", "never", "no", and "no longer" (where "no" hangs off "longer")."""
+    for c in verb.children:
+        if c.dep_ == "neg" or c.lower_ in ("never", "no"):
+            return True
+        if c.lower_ == "longer" and any(g.lower_ == "no" for g in c.children):
+            return True
+    return False
 
 
 def _verb_label(verb: Any) -> str:

@@ -13,6 +13,7 @@ import numpy as np
 
 from sutra.learning.entities import EntityRef, normalize_name
 from sutra.learning.pipeline import Statement
+from sutra.learning.relations import Fact
 from sutra.model import (
     Association,
     AssociationType,
@@ -61,6 +62,7 @@ class BatchWriter:
         self.now = clock.time()
         self.mutations: list[Mutation] = []
         self._fresh: set[str] = set()  # edges asserted by the statement being planned: never closed by it
+        self._planned_sources: dict[str, str] = {}
 
     def add(self, statements: Sequence[Statement], vectors: np.ndarray | None) -> list[Mutation]:
         for i, st in enumerate(statements):
@@ -96,25 +98,7 @@ class BatchWriter:
             self._entity(ref, st)
             self._edge(sid, MENTIONS, ref.id, st, sid, assoc_type=AssociationType.SEMANTIC)
         for fact in st.facts:
-            if fact.closes:
-                self._close_where(
-                    fact.subject.id, fact.closes, lambda target, neg, o=fact.object.id: target == o
-                )
-            if fact.functional and fact.confidence >= 1.0:
-                self._close_functional(fact.subject.id, fact.relation, fact.object.id, fact.negated)
-            elif fact.functional:
-                # a hedged value ("either A or B") still ends what was known for sure before
-                self._close_where(fact.subject.id, fact.relation, lambda t, neg: True)
-            self._edge(
-                fact.subject.id,
-                fact.relation,
-                fact.object.id,
-                st,
-                sid,
-                negated=fact.negated,
-                assoc_type=fact.type,
-                confidence=fact.confidence,
-            )
+            self._fact(fact, st, sid)
         for link in st.links:
             cause = self._event(link.cause, link.cause_key, st)
             effect = self._event(link.effect, link.effect_key, st)
@@ -122,6 +106,57 @@ class BatchWriter:
             self._edge(cause, link.relation, effect, st, sid, assoc_type=rel_type)
             self._edge(sid, MENTIONS, cause, st, sid, assoc_type=AssociationType.SEMANTIC)
             self._edge(sid, MENTIONS, effect, st, sid, assoc_type=AssociationType.SEMANTIC)
+
+    def _fact(self, fact: Fact, st: Statement, sid: str) -> None:
+        support = list(st.antecedents)
+        subject, obj = fact.subject.id, fact.object.id
+        if fact.closes:
+            self._close_where(subject, fact.closes, lambda target, neg: target == obj)
+            self._left_behind(subject, obj, st, sid, support)
+        if fact.relation == "has" and not fact.negated:
+            # a carried thing is wherever its holder is: its own last location no longer holds
+            self._close_where(obj, "located_in", lambda target, neg: True)
+        if fact.functional and fact.confidence >= 1.0:
+            self._close_functional(subject, fact.relation, obj, fact.negated)
+        elif fact.functional:
+            # a hedged value ("either A or B") still ends what was known for sure before
+            self._close_where(subject, fact.relation, lambda target, neg: True)
+        self._edge(
+            subject,
+            fact.relation,
+            obj,
+            st,
+            sid,
+            negated=fact.negated,
+            assoc_type=fact.type,
+            confidence=fact.confidence,
+            support=support,
+        )
+
+    def _left_behind(self, holder: str, thing: str, st: Statement, sid: str, support: list[str]) -> None:
+        """A released thing stays where its holder was: "Mary dropped the football" (in the garden)."""
+        for aid, (place, negated) in list(self.current.get(holder, "located_in").items()):
+            if negated:
+                continue
+            self._close_where(thing, "located_in", lambda target, neg: True)
+            where = [s for s in (*support, self._source_of(aid)) if s and s != st.source]
+            self._edge(
+                thing,
+                "located_in",
+                place,
+                st,
+                sid,
+                assoc_type=AssociationType.SEMANTIC,
+                support=list(dict.fromkeys(where)),
+            )
+            return
+
+    def _source_of(self, aid: str) -> str | None:
+        """The newest source of an edge, whether already stored or planned earlier in this batch."""
+        if aid in self._planned_sources:
+            return self._planned_sources[aid]
+        edge = self.current.store.get_association(aid)
+        return edge.sources[-1] if edge and edge.sources else None
 
     def _entity(self, ref: EntityRef, st: Statement) -> None:
         attrs: dict[str, object] = {"proper": ref.proper}
@@ -173,8 +208,10 @@ class BatchWriter:
         negated: bool = False,
         assoc_type: AssociationType,
         confidence: float = 1.0,
+        support: list[str] | None = None,
     ) -> None:
-        aid = association_id(source, relation, target, negated)
+        aid = association_id(source, relation, target, negated, hedged=confidence < 1.0)
+        self._planned_sources[aid] = st.source
         self.mutations.append(
             PutAssociation(
                 Association(
@@ -189,6 +226,8 @@ class BatchWriter:
                     recorded_at=self.now,
                     sources=[st.source],
                     statements=[sid],
+                    # other sources this assertion rests on (a pronoun's antecedent, a holder's location)
+                    attrs={} if relation == MENTIONS else {"support": list(support or [])},
                 )
             )
         )

@@ -21,7 +21,8 @@ def step_of(store: Store, edge: Association) -> Step:
         relation=edge.relation,
         object=name_of(store, edge.target),
         statement=statement.text if statement else "",
-        sources=edge.sources[-1:],  # the newest assertion is the one the answer rests on
+        # the newest assertion is the one the answer rests on, with whatever it leaned on
+        sources=list(dict.fromkeys([*edge.attrs.get("support", []), *edge.sources[-1:]])),
         confidence=round(edge.confidence, 4),
         negated=edge.negated,
         current=edge.current,

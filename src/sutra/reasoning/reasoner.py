@@ -12,6 +12,7 @@ import numpy as np
 
 from sutra.answer import UNKNOWN_TEXT, Alternative, Answer, ReasoningPath, Step
 from sutra.config import Settings
+from sutra.learning import lexicon as lx
 from sutra.learning import nlp
 from sutra.learning.entities import mention
 from sutra.learning.relations import extract_facts
@@ -159,8 +160,9 @@ class Reasoner:
         fact = facts[0]
         subjects = self.store.find_entities(fact.subject.key)
         target = set(self.store.find_entities(fact.object.key))
-        if not subjects or not target:
+        if not subjects:
             return None, [], 0.0
+        # an unknown object is fine: "Is Mary in the cinema?" is "no" if she is known to be elsewhere
         probe = QueryPlan(
             question=text, intent="yesno", relations=[fact.relation], predicate=fact.relation.split("_")
         )
@@ -184,7 +186,7 @@ class Reasoner:
         others = [
             c
             for c in positive
-            if c.edges[-1].current and c.answer_id not in target and fact.relation in ("located_in",)
+            if c.edges[-1].current and c.answer_id not in target and fact.relation in lx.FUNCTIONAL_RELATIONS
         ]
         if negative:
             cand = Candidate(negative[0].target, [negative[0]], negative[0].confidence)

@@ -170,7 +170,8 @@ class Graph:
                 statements=_union(old.statements, inc.statements),
                 strength=old.strength + inc.strength,
                 confidence=max(old.confidence, inc.confidence),
-                attrs=_merge(old.attrs, inc.attrs),
+                # an edge's attributes describe its latest assertion (e.g. which statements support it)
+                attrs={**old.attrs, **inc.attrs},
                 valid_from=old.valid_from if old.valid_from is not None else inc.valid_from,
                 valid_to=inc.valid_to if reopened or old.valid_to is None else old.valid_to,
                 last_seq=self.seq,
