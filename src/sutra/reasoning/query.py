@@ -136,6 +136,19 @@ def _relations_for(predicate: list[str], intent: str, nouns_left: bool) -> list[
     return list(dict.fromkeys(rels))
 
 
+def declarative(question: str) -> str | None:
+    """ "Is the disk full?" -> "the disk is full."; None when the question is not an inverted yes/no one."""
+    parsed = nlp.parse_one(question.strip().rstrip("?"))
+    tokens = list(parsed)
+    if len(tokens) < 3 or tokens[0].lower_ not in AUX_START:
+        return None
+    chunk = next((c for c in parsed.noun_chunks if c.start == 1), None)
+    if chunk is None:
+        return None
+    rest = parsed[chunk.end :].text
+    return f"{chunk.text} {tokens[0].lower_} {rest}".strip() + "."
+
+
 def analyze(question: str, store: Store) -> QueryPlan:
     text = question.strip()
     words = [w.lower() for w in re.findall(r"[A-Za-z']+", text)]

@@ -15,11 +15,11 @@ from sutra.config import Settings
 from sutra.learning import lexicon as lx
 from sutra.learning import nlp
 from sutra.learning.entities import mention
-from sutra.learning.relations import extract_facts
+from sutra.learning.relations import Fact, extract_facts
 from sutra.reasoning import causal, consensus
 from sutra.reasoning.explain import cited_sources, name_of, path_of
 from sutra.reasoning.paths import Candidate, expand_members, search
-from sutra.reasoning.query import QueryPlan, analyze
+from sutra.reasoning.query import QueryPlan, analyze, declarative
 from sutra.reasoning.seeds import find_seeds
 from sutra.store.base import Store
 
@@ -148,9 +148,15 @@ class Reasoner:
 
     # ---- yes/no and true/false: look for a proof of the claim or of its negation ----
 
-    def _claim_facts(self, text: str) -> list:
-        sent = next(iter(nlp.parse_one(text).sents))
-        return extract_facts(sent, mention)
+    def _claim_facts(self, text: str) -> list[Fact]:
+        """The facts a claim states; a yes/no question is read as its statement ("Is X in Y" -> "X is in Y"),
+        which the parser handles far more reliably than the inverted word order."""
+        for candidate in (declarative(text), text):
+            if candidate:
+                facts = extract_facts(next(iter(nlp.parse_one(candidate).sents)), mention)
+                if facts:
+                    return facts
+        return []
 
     def _verdict(self, plan: QueryPlan, text: str) -> tuple[str | None, list[ReasoningPath], float]:
         """("yes"|"no"|None, supporting paths, confidence) for the claim stated by `text`."""
