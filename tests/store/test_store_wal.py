@@ -1,4 +1,7 @@
-"""The WAL's crash and corruption handling: torn tails are cut, damaged frames are reported or repaired."""
+"""The WAL's crash and corruption handling: torn tails are cut, damaged frames are reported or repaired.
+
+Whatever is cut off is kept in a side file; the file header's checksum tells corruption from a newer format.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.store.builders import entity
 
-from sutra.errors import CorruptionError
+from sutra.errors import ConfigError, CorruptionError
 from sutra.model import PutConcept
 from sutra.store import LocalStore, wal
 
@@ -22,6 +25,10 @@ def fill(store: LocalStore, n: int) -> None:
 
 def frame_offsets(path: Path) -> list[int]:
     return [f.offset for f in wal.scan(path.read_bytes()).frames]
+
+
+def side_files(directory: Path, label: str) -> list[Path]:
+    return sorted(directory.glob(f"wal.log.{label}-*"))
 
 
 @pytest.fixture
@@ -40,6 +47,9 @@ def test_a_torn_tail_is_cut_with_a_warning(closed_wal, open_store, caplog, cut):
     with caplog.at_level(logging.WARNING, logger="sutra.store"):
         store = open_store()
     assert "torn tail" in caplog.text
+    [kept] = side_files(closed_wal.parent, "torn")  # D6: the cut bytes are kept as evidence
+    assert kept.read_bytes() == data[last : last + cut] and str(kept) in caplog.text
+    assert store.recovery.saved_tails == [str(kept)]
     assert [c.text for c in store.concepts()] == ["E0", "E1", "E2", "E3"]
     assert store.recovery.torn_bytes == cut and closed_wal.stat().st_size == last
     store.apply([PutConcept(entity("New", "d"))])  # appending after the cut works and survives a reopen
@@ -76,6 +86,19 @@ def test_a_flipped_length_is_corruption_not_a_torn_tail(closed_wal, tmp_path):
         LocalStore(tmp_path / "db")
 
 
+def test_a_flipped_length_counts_every_batch_a_repair_drops(closed_wal, open_store):
+    offsets = frame_offsets(closed_wal)
+    data = bytearray(closed_wal.read_bytes())
+    data[offsets[2] + 1] ^= 0x04  # third of five frames: its length is unknown, the two after it are intact
+    closed_wal.write_bytes(bytes(data))
+    with pytest.raises(CorruptionError) as info:
+        LocalStore(closed_wal.parent)
+    assert f"({len(data) - offsets[2]} bytes: 3 batch(es)" in str(info.value)
+    store = open_store(repair=True)
+    assert store.recovery.repaired_frames == 3 and [c.text for c in store.concepts()] == ["E0", "E1"]
+    assert store.check() == []
+
+
 def test_repair_truncates_at_the_first_bad_frame_and_reports(closed_wal, open_store, caplog):
     offsets = frame_offsets(closed_wal)
     size = closed_wal.stat().st_size
@@ -85,6 +108,9 @@ def test_repair_truncates_at_the_first_bad_frame_and_reports(closed_wal, open_st
     with caplog.at_level(logging.WARNING, logger="sutra.store"):
         store = open_store(repair=True)
     assert "repair dropped" in caplog.text
+    [kept] = side_files(closed_wal.parent, "dropped")  # D6: a copy of everything dropped, named in the log
+    assert kept.read_bytes() == bytes(data[offsets[2] :]) and str(kept) in caplog.text
+    assert store.recovery.saved_tails == [str(kept)]
     assert store.recovery.repaired_bytes == size - offsets[2]
     assert store.recovery.repaired_frames == 3  # the bad frame and the two after it
     assert [c.text for c in store.concepts()] == ["E0", "E1"]
@@ -96,6 +122,37 @@ def test_repair_truncates_at_the_first_bad_frame_and_reports(closed_wal, open_st
 def test_a_wal_that_is_not_a_wal_is_refused(closed_wal, tmp_path):
     closed_wal.write_bytes(b"hello world, definitely not a log")
     with pytest.raises(CorruptionError, match="WAL header"):
+        LocalStore(tmp_path / "db")
+
+
+@pytest.mark.parametrize("bit", [0, 1, 4, 7])
+def test_a_flipped_bit_in_the_header_version_is_corruption_not_a_newer_format(closed_wal, tmp_path, bit):
+    data = bytearray(closed_wal.read_bytes())
+    data[8] ^= 1 << bit  # U2: this used to say "newer than this Sutra reads; upgrade"
+    closed_wal.write_bytes(bytes(data))
+    with pytest.raises(CorruptionError, match="damaged file header"):
+        LocalStore(tmp_path / "db")
+
+
+def test_a_genuinely_newer_wal_asks_for_an_upgrade(closed_wal, tmp_path):
+    data = closed_wal.read_bytes()
+    closed_wal.write_bytes(wal.file_header(version=2) + data[wal.FILE_HEADER.size :])
+    with pytest.raises(ConfigError, match="upgrade Sutra"):
+        LocalStore(tmp_path / "db")
+
+
+def test_a_wal_from_before_the_header_checksum_still_opens(closed_wal, open_store, tmp_path):
+    data = bytearray(closed_wal.read_bytes())
+    data[12:16] = bytes(4)  # the field was a reserved zero in files written before the checksum
+    closed_wal.write_bytes(bytes(data))
+    store = open_store()
+    assert len(store.concepts()) == 5
+    store.apply([PutConcept(entity("New", "d"))])
+    assert store.check() == []
+    store.close()
+    data[8] ^= 0x02  # in such a header a damaged version is still caught: only version 1 was ever unchecked
+    closed_wal.write_bytes(bytes(data))
+    with pytest.raises(CorruptionError, match="damaged file header"):
         LocalStore(tmp_path / "db")
 
 
@@ -112,7 +169,7 @@ def test_frames_must_have_increasing_lsns(tmp_path):
 
 @given(st.lists(st.binary(max_size=200), max_size=8))
 def test_frame_codec_round_trips(payloads):
-    image = wal.FILE_HEADER.pack(wal.FILE_MAGIC, wal.WAL_VERSION, 0)
+    image = wal.file_header()
     for lsn, body in enumerate(payloads, start=1):
         image += wal.encode_frame(
             wal.encode_payload(lsn, [{"op": "forget_source", "source": body.hex() or "x"}])
@@ -124,10 +181,11 @@ def test_frame_codec_round_trips(payloads):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=400), st.booleans())
-def test_random_bytes_only_ever_raise_corruption(tmp_path_factory, junk, with_header):
+@given(st.binary(max_size=400), st.sampled_from(["none", "current", "legacy"]))
+def test_random_bytes_only_ever_raise_corruption(tmp_path_factory, junk, header_kind):
     path = tmp_path_factory.mktemp("fuzz") / "wal.log"
-    header = wal.FILE_HEADER.pack(wal.FILE_MAGIC, wal.WAL_VERSION, 0) if with_header else b""
+    legacy = wal.FILE_HEADER.pack(wal.FILE_MAGIC, wal.WAL_VERSION, 0)
+    header = {"none": b"", "current": wal.file_header(), "legacy": legacy}[header_kind]
     path.write_bytes(header + junk)
     try:
         wal.recover(path, repair=False)
@@ -146,6 +204,10 @@ def test_damage_anywhere_in_a_real_wal_is_reported_or_cut_at_the_tail(closed_wal
     # crc32 catches every single-byte error, and the damaged frame is complete: never mistaken for a torn tail
     assert result.problem == "corrupt"
     assert result.valid_end <= pos  # every frame handed back lies wholly before the damage
+    # and a repair's count is exact: the damaged frame plus every (intact) frame after it
+    starts = [f.offset for f in wal.scan(closed_wal_bytes).frames]
+    damaged = max(i for i, start in enumerate(starts) if start <= pos)
+    assert 1 + result.frames_after_bad == len(starts) - damaged
 
 
 @pytest.fixture(scope="module")
@@ -168,4 +230,6 @@ def test_a_gap_in_the_lsns_after_the_snapshot_is_corruption(open_store, tmp_path
         LocalStore(tmp_path / "db")
     store = open_store(repair=True)
     assert store.recovery.repaired_frames == 1 and len(store.concepts()) == 3
+    [kept] = side_files(tmp_path / "db", "dropped")
+    assert store.recovery.saved_tails == [str(kept)] and kept.stat().st_size > 0
     assert store.check() == []

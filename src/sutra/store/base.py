@@ -64,6 +64,10 @@ class Store(ABC):
     def stats(self) -> dict[str, Any]: ...
 
     @abstractmethod
+    def version(self) -> int:
+        """A number that changes whenever the stored state changes (cheap; for caches above the store)."""
+
+    @abstractmethod
     def checkpoint(self) -> None:
         """Write an atomic snapshot and truncate the WAL."""
 

@@ -1,4 +1,4 @@
-"""Small file-system helpers for crash-safe writes: atomic replace and directory fsync.
+"""Small file-system helpers for crash-safe writes: atomic replace, directory fsync, cutting a file's tail.
 
 An atomic replace is: write a temporary file next to the target, fsync it, rename it over the target, then
 fsync the directory so the rename itself survives a power cut. Without the directory fsync, ext4 and XFS may
@@ -8,7 +8,9 @@ forget the rename after a crash even though the file's data is on disk.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -49,11 +51,30 @@ def atomic_write(target: Path, data: bytes) -> None:
         f.write(data)
 
 
-def remove_stale_temporaries(directory: Path) -> list[Path]:
-    """Delete leftovers of interrupted atomic writes (they never replaced anything, so they are garbage)."""
-    removed = []
-    for path in sorted(directory.glob("*" + TMP_SUFFIX)):
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-            removed.append(path)
-    return removed
+def move_tail_aside(path: Path, offset: int, label: str) -> Path:
+    """Cut `path` at `offset`, first copying the cut bytes durably to `<name>.<label>-<UTC time>` next to it.
+
+    The copy is made durable before the cut, so a crash in between leaves both (never neither).
+    """
+    with open(path, "rb") as f:
+        f.seek(offset)
+        tail = f.read()
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    for n in itertools.count(1):
+        side = path.with_name(f"{path.name}.{label}-{stamp}" + (f"-{n}" if n > 1 else ""))
+        try:
+            with open(side, "xb") as out:
+                out.write(tail)
+                out.flush()
+                os.fsync(out.fileno())
+            break
+        except FileExistsError:
+            continue  # two cuts within one second: number them
+    fsync_dir(path.parent)
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.ftruncate(fd, offset)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return side

@@ -3,10 +3,11 @@
 Directory layout::
 
     LOCK                 flock'ed while open; names the holder (lock.py)
-    manifest.json        format version, vector dimension (manifest.py)
+    manifest.json        format version, vector dimension; marks the folder as a space (manifest.py)
     snapshot.bin         the graph as of some LSN (snapshot.py)
     wal.log              batches after that LSN (wal.py)
     vectors.meta, vectors.<lsn>.hnsw   a saved HNSW index, used on open when its LSN is the snapshot's
+    wal.log.torn-<time>, wal.log.dropped-<time>   bytes recovery cut off the WAL, kept as evidence
 
 Write path (`apply`): validate and encode the batch without the lock (batch.py); under the lock give it the
 next LSN, decode the encoded bytes and apply *those* to the graph (so the live state is exactly what replay
@@ -14,9 +15,16 @@ will rebuild), append the frame, and on any failure roll the graph back; then, o
 the frame is durable, sharing fsyncs with concurrent writers (group commit). A batch is therefore visible to
 readers a moment before it is durable, but it is acknowledged to its writer only once durable.
 
-Open path: lock, manifest, snapshot, indexes (loading a saved vector index when it matches), then replay WAL
-frames newer than the snapshot. A torn tail is cut with a warning; corruption stops the open unless
-`repair=True`, which truncates at the first bad frame and reports what was dropped in `recovery`.
+Open path: claim the directory (layout.py: refuse a folder that is not a space, lock it, create the space if
+new), manifest, snapshot, indexes (loading a saved vector index when it matches), then replay WAL frames newer
+than the snapshot. A torn tail is cut with a warning; corruption stops the open unless `repair=True`, which
+truncates at the first bad frame and reports what was dropped in `recovery`. What is cut is kept in a side
+file next to the WAL. Files the manifest says must exist (`wal.log` always, `snapshot.bin` after the first
+checkpoint) are never silently replaced by empty ones. A failed open leaves the directory as it found it.
+
+Checkpoints run automatically once the WAL passes `checkpoint_wal_bytes`. If one fails (a full disk), the
+batch that triggered it is already durable in the WAL, so `apply` still succeeds: the failure is logged, the
+WAL is kept, and the checkpoint is retried after the WAL has grown by another quarter of the threshold.
 """
 
 from __future__ import annotations
@@ -27,44 +35,30 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from sutra.config import FSYNC_POLICIES, FsyncPolicy
-from sutra.errors import ConfigError, CorruptionError, StorageError, SutraError
+from sutra.errors import ConfigError, CorruptionError, StorageError
 from sutra.model import Association, AssociationType, Concept, ConceptKind, Mutation, PutConcept
+from sutra.store import layout, recovery, wal
 from sutra.store import manifest as manifest_file
-from sutra.store import wal
 from sutra.store.base import Direction, Store
 from sutra.store.batch import encode_batch
 from sutra.store.codec import normalize_vector
-from sutra.store.fsutil import fsync_dir, remove_stale_temporaries
 from sutra.store.graph import Graph
 from sutra.store.indexes import Indexes
-from sutra.store.lock import DirectoryLock
+from sutra.store.recovery import RecoveryReport
 from sutra.store.snapshot import SNAPSHOT_NAME, read_snapshot, write_snapshot
 from sutra.store.vectors import BACKENDS, remove_saved_index
 
 log = logging.getLogger("sutra.store")
 
-WAL_NAME = "wal.log"
+WAL_NAME = layout.WAL_NAME
 DEFAULT_CHECKPOINT_WAL_BYTES = 64 * 1024 * 1024
-
-
-@dataclass(slots=True)
-class RecoveryReport:
-    """What opening the store found and did."""
-
-    snapshot_lsn: int = 0
-    frames_replayed: int = 0
-    torn_bytes: int = 0  # an interrupted write cut off the WAL's end
-    repaired_bytes: int = 0  # repair=True dropped these bytes ...
-    repaired_frames: int = 0  # ... holding about this many batches
-    vector_index_loaded: bool = False
-    seconds: float = 0.0
 
 
 class LocalStore(Store):
@@ -86,33 +80,42 @@ class LocalStore(Store):
             raise ConfigError("batch_fsync_ms and checkpoint_wal_bytes must be positive")
         self.path = Path(path)
         self.fsync = fsync
-        self._checkpoint_bytes = checkpoint_wal_bytes
+        self._checkpoint_bytes = self._checkpoint_due = checkpoint_wal_bytes
         self._rw = threading.RLock()
         self._closed = True
         self._failure: str | None = None
-        if not self.path.is_dir():
-            self.path.mkdir(parents=True)
-            fsync_dir(self.path.parent)  # the new directory's entry must survive a crash too
-        self._dir_lock = DirectoryLock(self.path)
-        self._dir_lock.acquire()
         try:
-            self._open(repair=repair, batch_fsync_ms=batch_fsync_ms, vector_index=vector_index)
-        except BaseException:
-            self._dir_lock.release()
-            raise
+            claim = layout.claim(self.path)
+            try:
+                self._open(repair=repair, batch_fsync_ms=batch_fsync_ms, vector_index=vector_index)
+            except BaseException:
+                claim.abandon()
+                raise
+        except OSError as exc:
+            raise layout.storage_error(exc, self.path) from exc
+        self._dir_lock = claim.lock
         self._closed = False
 
     def _open(self, *, repair: bool, batch_fsync_ms: float, vector_index: str) -> None:
         started = time.perf_counter()
-        remove_stale_temporaries(self.path)
-        self._manifest = manifest_file.load_or_create(self.path)
+        report = RecoveryReport()
+        self._manifest = manifest_file.load(self.path)
+        report.wal_recreated = recovery.require_wal(self.path / WAL_NAME, repair=repair)
         snap = read_snapshot(self.path / SNAPSHOT_NAME)
+        if snap is None and self._manifest.snapshot:
+            raise CorruptionError(
+                f"{self.path / SNAPSHOT_NAME} is missing, but {manifest_file.MANIFEST_NAME} records that a "
+                "checkpoint wrote it: the history before the WAL is gone. Restore the data directory from "
+                "a backup."
+            )
         self._indexes = Indexes(vector_index)
         self._graph = Graph(hooks=self._indexes)
-        report = RecoveryReport()
         if snap is not None:
+            self._adopt_dim(snap.concepts, SNAPSHOT_NAME)
             self._graph.load(snap.concepts, snap.associations, snap.seq)
             report.snapshot_lsn = snap.lsn
+            if not self._manifest.snapshot:  # a space from before the mark existed, or a crash before it
+                self._save_manifest(snapshot=True)
         del snap
         report.vector_index_loaded = self._indexes.rebuild(
             list(self._graph.concepts.values()),
@@ -128,35 +131,26 @@ class LocalStore(Store):
         report.seconds = time.perf_counter() - started
         self.recovery = report
 
+    def _adopt_dim(self, concepts: Iterable[Concept], where: str) -> None:
+        dim = recovery.adopt_dim(self._manifest, self.path, concepts, where)
+        if dim is not None:
+            self._ensure_dim(dim)  # `"dim": null` lost the value; the data says what it was
+
+    def _save_manifest(self, **changes: Any) -> None:
+        manifest_file.save(self.path, replace(self._manifest, **changes))
+        for name, value in changes.items():
+            setattr(self._manifest, name, value)
+
     def _replay(self, report: RecoveryReport, *, repair: bool) -> int:
-        wal_path = self.path / WAL_NAME
-        recovered = wal.recover(wal_path, repair=repair)
-        report.torn_bytes = recovered.torn_bytes
-        report.repaired_bytes, report.repaired_frames = recovered.repaired_bytes, recovered.repaired_frames
-        last_lsn = report.snapshot_lsn
-        for i, frame in enumerate(recovered.frames):
-            if frame.lsn <= report.snapshot_lsn:
-                continue  # already in the snapshot (a crash came between its rename and the WAL truncation)
-            try:
-                if frame.lsn != last_lsn + 1:  # LSNs are dense: a gap means batches went missing
-                    raise CorruptionError(f"batches {last_lsn + 1}..{frame.lsn - 1} are missing before it")
-                self._apply_decoded(frame.mutations)
-            except SutraError as exc:
-                why = f"{wal_path}: the batch at offset {frame.offset} (LSN {frame.lsn}) cannot be replayed"
-                why += f" ({exc})"
-                if not repair:
-                    raise CorruptionError(
-                        f"{why}. Reopen with repair=True to drop it and everything after it, or restore "
-                        "the data directory from a backup."
-                    ) from exc
-                size = wal_path.stat().st_size
-                wal.truncate(wal_path, frame.offset)
-                report.repaired_bytes += size - frame.offset
-                report.repaired_frames += len(recovered.frames) - i
-                log.warning("%s; repair dropped %d byte(s) from there on", why, size - frame.offset)
-                break
-            report.frames_replayed += 1
-            last_lsn = frame.lsn
+        last_lsn = recovery.replay(
+            self.path / WAL_NAME,
+            report,
+            repair=repair,
+            check=lambda frame: self._adopt_dim(
+                recovery.put_concepts(frame.mutations), f"{WAL_NAME} (LSN {frame.lsn})"
+            ),
+            apply=self._apply_decoded,
+        )
         self._indexes.flush()
         return last_lsn
 
@@ -185,10 +179,26 @@ class LocalStore(Store):
                 self._indexes.flush()
             self._graph.commit()
         self._wal.wait_durable(lsn)
-        if self._wal.size >= self._checkpoint_bytes:
-            with self._rw:
-                if not self._closed and self._wal.size >= self._checkpoint_bytes:
-                    self._checkpoint_locked()
+        if self._wal.size >= self._checkpoint_due:
+            self._auto_checkpoint()
+
+    def _auto_checkpoint(self) -> None:
+        """Checkpoint after a durable batch; a failure must not make that batch look failed (see above)."""
+        with self._rw:
+            if self._closed or self._wal.size < self._checkpoint_due:
+                return
+            try:
+                self._checkpoint_locked()
+            # any failure: a checkpoint is only an optimisation here (and hnswlib does not raise OSError)
+            except Exception as exc:
+                self._checkpoint_due = self._wal.size + max(1, self._checkpoint_bytes // 4)
+                log.warning(
+                    "%s: automatic checkpoint failed (%s); every batch is still durable in the WAL, which is "
+                    "kept. Retrying once it has grown by another %d bytes; free disk space if it is full.",
+                    self.path,
+                    exc,
+                    self._checkpoint_due - self._wal.size,
+                )
 
     def _apply_decoded(self, mutations: list[Mutation]) -> None:
         """Replay one batch: all of it or (after rolling back) none of it. Vectors wait for `flush()`."""
@@ -211,8 +221,7 @@ class LocalStore(Store):
     def _ensure_dim(self, dim: int) -> None:
         manifest_file.check_dim(self._manifest, dim, self.path)
         if self._manifest.dim is None:
-            manifest_file.save(self.path, replace(self._manifest, dim=dim))
-            self._manifest.dim = dim
+            self._save_manifest(dim=dim)
         self._indexes.ensure_vectors(dim)
 
     def _rollback(self) -> None:
@@ -225,13 +234,21 @@ class LocalStore(Store):
     def checkpoint(self) -> None:
         with self._rw:
             self._check_writable()
-            self._checkpoint_locked()
+            try:
+                self._checkpoint_locked()
+            except OSError as exc:
+                raise StorageError(
+                    f"checkpoint of {self.path} failed ({exc}); nothing is lost, the WAL still holds every "
+                    "batch. Free disk space (or fix what the error names) and retry."
+                ) from exc
 
     def _checkpoint_locked(self) -> None:
+        """Snapshot, then mark it in the manifest (once), then truncate the WAL: each step is crash-safe."""
         lsn = self._wal.next_lsn - 1
         if lsn == self._snapshot_lsn:  # nothing new; the WAL may still hold frames the snapshot covers
             if self._wal.size > wal.FILE_HEADER.size:
                 self._wal.truncate()
+            self._checkpoint_due = self._checkpoint_bytes
             return
         write_snapshot(
             self.path / SNAPSHOT_NAME,
@@ -243,7 +260,10 @@ class LocalStore(Store):
         if self._indexes.vectors is None or not self._indexes.vectors.save(self.path, lsn):
             remove_saved_index(self.path)  # an older saved index would only be a stale file
         self._snapshot_lsn = lsn
+        if not self._manifest.snapshot:
+            self._save_manifest(snapshot=True)
         self._wal.truncate()
+        self._checkpoint_due = self._checkpoint_bytes
 
     # ---- reading ----
 
@@ -324,6 +344,9 @@ class LocalStore(Store):
                 "fsyncs": self._wal.fsyncs,
                 "recovery": asdict(self.recovery),
             }
+
+    def version(self) -> int:
+        return self._wal.next_lsn  # one WAL frame per applied batch, so it moves with every change
 
     def check(self) -> list[str]:
         with self._rw:

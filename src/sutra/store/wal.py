@@ -2,19 +2,24 @@
 
 File layout::
 
-    file header  b"SUTRAWAL" | u32 format version | u32 reserved            (16 bytes, written atomically)
+    file header  b"SUTRAWAL" | u32 format version | u32 crc32(first 12 bytes) (16 bytes, written atomically)
     frame        u32 payload length | u32 crc32(payload) | u32 crc32(first 8 header bytes) | payload
     payload      msgpack {"lsn": int, "m": [mutation dicts]}                 (see codec.py)
 
-The header carries its own checksum so that a flipped bit in a *length* is reported as corruption instead of
-being mistaken for a torn tail (a bad length would otherwise point past the end of the file and look exactly
-like an interrupted write).
+The frame header carries its own checksum so that a flipped bit in a *length* is reported as corruption
+instead of being mistaken for a torn tail (a bad length would otherwise point past the end of the file and
+look exactly like an interrupted write). The file header's checksum does the same for the version: a flipped
+bit there is corruption, not "written by a newer Sutra". It occupies what used to be a reserved zero field,
+so the format version stays 1 and both directions stay compatible: a header with a zero there (written
+before the checksum existed) is still read, and older readers ignore the field.
 
 Recovery rules (see `scan`): a partial frame at the very end is a torn write from a crash and is cut
 off with a warning; so is an all-zero tail (some file systems extend a file before its data lands). Any
 *complete* frame whose checksum or content is wrong is corruption: it is reported with `CorruptionError`
 and never skipped, unless the caller asks for repair, which truncates at the first bad frame and says how
-much was dropped.
+much was dropped. Whatever is cut is first copied to a side file next to the WAL (`wal.log.torn-<time>`,
+`wal.log.dropped-<time>`): a torn write was never acknowledged under fsync="always", but what was cut is
+evidence worth keeping.
 
 fsync policies: "always" makes a batch durable before `apply` returns; "batch" returns at once and a
 background thread fsyncs every `batch_fsync_ms`, so a crash (power loss, not a process kill: the page cache
@@ -38,7 +43,7 @@ from typing import Any
 from sutra.errors import ConfigError, CorruptionError, StorageError
 from sutra.model import Mutation
 from sutra.store.codec import CodecError, mutation_from_dict, pack, unpack
-from sutra.store.fsutil import atomic_write
+from sutra.store.fsutil import atomic_write, move_tail_aside
 
 log = logging.getLogger("sutra.store")
 
@@ -47,6 +52,9 @@ WAL_VERSION = 1
 FILE_HEADER = struct.Struct("<8sII")
 FRAME_HEADER = struct.Struct("<III")
 MAX_FRAME = 1 << 31  # a sanity bound: a "valid" header claiming more than this is corruption
+# Every payload is the msgpack map {"lsn": ..., "m": ...}, so it starts with these bytes; after a frame whose
+# header is damaged (its length unknown), the next intact frame is found by searching for them.
+_PAYLOAD_START = b"\x82\xa3lsn"
 
 _fsync = getattr(os, "fdatasync", os.fsync)  # fdatasync still flushes the size change an append makes
 
@@ -115,13 +123,29 @@ def scan(data: bytes, *, name: str = "WAL") -> ScanResult:
     return result
 
 
+def file_header(version: int = WAL_VERSION) -> bytes:
+    head = FILE_HEADER.pack(FILE_MAGIC, version, 0)[:12]
+    return head + struct.pack("<I", zlib.crc32(head))
+
+
 def _check_file_header(data: bytes, name: str) -> None:
     if len(data) < FILE_HEADER.size or data[:8] != FILE_MAGIC:
         raise CorruptionError(
             f"{name} does not start with a Sutra WAL header; it is not a WAL or its first bytes are damaged. "
-            "Restore the data directory from a backup (or move this file away to start from the snapshot)."
+            "Restore the data directory from a backup, or move this file away and reopen with repair=True "
+            "to continue from the snapshot alone."
         )
-    _, version, _ = FILE_HEADER.unpack_from(data)
+    _, version, check = FILE_HEADER.unpack_from(data)
+    legacy = check == 0 and version == 1  # written before the header had a checksum
+    if check != zlib.crc32(data[:12]) and not legacy:
+        raise CorruptionError(
+            f"{name} has a damaged file header (its checksum does not match, so its format version "
+            f"{version} cannot be trusted). Restore the data directory from a backup."
+        )
+    if version < 1:
+        raise CorruptionError(
+            f"{name} claims WAL format {version}, which never existed; restore from a backup."
+        )
     if version > WAL_VERSION:
         raise ConfigError(
             f"{name} has WAL format {version}, newer than this Sutra reads ({WAL_VERSION}); upgrade Sutra."
@@ -154,18 +178,26 @@ def _read_frame(data: bytes, pos: int, last_lsn: int) -> tuple[str, Any, Frame |
 
 
 def _count_frames_after(data: bytes, pos: int) -> int:
-    """Best effort: how many good frames follow a bad one whose header is intact (0 if we cannot tell)."""
-    count = 0
-    length, _, header_crc = FRAME_HEADER.unpack_from(data, pos) if len(data) - pos >= 12 else (0, 0, -1)
-    if zlib.crc32(data[pos : pos + 8]) != header_crc:
-        return 0
-    pos += FRAME_HEADER.size + length
-    while pos < len(data):
-        verdict, end, _ = _read_frame(data, pos, 0)
-        if verdict != "ok":
-            break
-        count, pos = count + 1, end
-    return count
+    """How many intact frames lie after the bad one at `pos` (what a repair would drop besides it).
+
+    From each place where the next frame should start, a frame is read; where there is none (the bad frame's
+    length is unknown, or more damage follows), the next frame is found by its payload's fixed first bytes.
+    """
+    count, search_from = 0, pos + 1
+    while True:
+        start = data.find(_PAYLOAD_START, search_from + FRAME_HEADER.size) - FRAME_HEADER.size
+        if start < 0:
+            return count
+        verdict, end, _ = _read_frame(data, start, 0)
+        if verdict == "ok":
+            count, search_from = count + 1, end
+            while search_from < len(data):  # intact frames usually follow each other: no search needed
+                verdict, end, _ = _read_frame(data, search_from, 0)
+                if verdict != "ok":
+                    break
+                count, search_from = count + 1, end
+        else:
+            search_from = start + 1
 
 
 @dataclass(slots=True)
@@ -174,58 +206,58 @@ class Recovered:
     torn_bytes: int = 0  # cut off as an interrupted write
     repaired_bytes: int = 0  # cut off by an explicit repair
     repaired_frames: int = 0
+    saved_to: Path | None = None  # the side file that keeps the bytes cut off
 
 
 def recover(path: Path, *, repair: bool) -> Recovered:
-    """Read the WAL at `path` (created empty if missing), cut a torn tail, and report or repair damage."""
-    if not path.exists():
-        create(path)
+    """Read the WAL at `path`, cut a torn tail, and report or repair damage (keeping what is cut aside)."""
     data = path.read_bytes()
     result = scan(data, name=str(path))
     out = Recovered(frames=result.frames)
     cut = len(data) - result.valid_end
     if result.problem == "torn":
+        out.saved_to = move_tail_aside(path, result.valid_end, "torn")
         log.warning(
-            "%s: cut off a torn tail at offset %d (%s), left by an interrupted write",
+            "%s: cut off a torn tail at offset %d (%s), left by an interrupted write; the %d cut byte(s) "
+            "are kept in %s",
             path,
             result.valid_end,
             result.reason,
+            cut,
+            out.saved_to,
         )
         out.torn_bytes = cut
     elif result.problem == "corrupt":
-        dropped = 1 + result.frames_after_bad
+        dropped = _describe_drop(cut, result.frames_after_bad)
         if not repair:
             raise CorruptionError(
                 f"{path} is corrupt at offset {result.valid_end}: {result.reason}. The "
                 f"{result.valid_end} bytes before it ({len(result.frames)} batch(es)) are intact. To keep "
-                f"them and drop the {cut} bytes from there on (about {dropped} batch(es)), reopen with "
-                "repair=True; otherwise restore the data directory from a backup."
+                f"them, reopen with repair=True: it drops {dropped}, keeping a copy of those bytes in a side "
+                "file. Otherwise restore the data directory from a backup."
             )
+        out.saved_to = move_tail_aside(path, result.valid_end, "dropped")
         log.warning(
-            "%s: repair dropped %d byte(s) (about %d batch(es)) from offset %d: %s",
+            "%s: repair dropped %s, from offset %d (%s); the dropped bytes are kept in %s",
             path,
-            cut,
             dropped,
             result.valid_end,
             result.reason,
+            out.saved_to,
         )
-        out.repaired_bytes, out.repaired_frames = cut, dropped
-    if cut:
-        truncate(path, result.valid_end)
+        out.repaired_bytes, out.repaired_frames = cut, 1 + result.frames_after_bad
     return out
 
 
+def _describe_drop(size: int, intact_after: int) -> str:
+    return (
+        f"the damaged batch and everything after it ({size} bytes: {1 + intact_after} batch(es), the damaged "
+        f"one and {intact_after} intact one(s) after it)"
+    )
+
+
 def create(path: Path) -> None:
-    atomic_write(path, FILE_HEADER.pack(FILE_MAGIC, WAL_VERSION, 0))
-
-
-def truncate(path: Path, size: int) -> None:
-    fd = os.open(path, os.O_WRONLY)
-    try:
-        os.ftruncate(fd, size)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    atomic_write(path, file_header())
 
 
 # ---- writing ----
@@ -295,9 +327,14 @@ class WalWriter:
     def truncate(self) -> None:
         """Drop every frame (after a checkpoint made them redundant); LSNs keep counting up."""
         with self._append_lock:
+            self._raise_if_failed()
             os.ftruncate(self._fd, FILE_HEADER.size)
-            os.fsync(self._fd)
             self._size = FILE_HEADER.size
+            try:
+                os.fsync(self._fd)
+            except OSError as exc:  # as in _sync_to: after a failed fsync nothing later can be trusted
+                self._failure = f"fsync of {self.path} failed: {exc}"
+                raise
             with self._cond:
                 # the snapshot that made this truncation safe is itself durable, so everything written is too
                 self._synced_lsn = self._written_lsn

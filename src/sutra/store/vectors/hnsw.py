@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from sutra.store.fsutil import atomic_write, fsync_dir
 from sutra.store.vectors.base import VectorIndex, rank
 
 META_NAME = "vectors.meta"
+_GRAPH_NAME = re.compile(r"vectors\.\d+\.hnsw")  # exactly the names `save` writes; nothing else is touched
 # ef_construction 100 rather than the usual 200: on these 2-core machines it builds ~1.5x faster (1.35k vs
 # 0.9k 384-d vectors/s) at the same recall@10 in our measurement; M=16 and ef=64 at query time are hnswlib's
 # common defaults. benchmarks/storage_wal.py has the store-level numbers.
@@ -119,7 +121,7 @@ class HnswIndex(VectorIndex):
             "labels": list(self._labels.items()),
         }
         atomic_write(directory / META_NAME, pack(meta))
-        for old in directory.glob("vectors.*.hnsw"):
+        for old in _saved_graphs(directory):
             if old.name != graph_name:
                 with contextlib.suppress(FileNotFoundError):
                     old.unlink()
@@ -127,7 +129,7 @@ class HnswIndex(VectorIndex):
 
     @staticmethod
     def remove_saved(directory: Path) -> None:
-        for path in [directory / META_NAME, *directory.glob("vectors.*.hnsw")]:
+        for path in [directory / META_NAME, *_saved_graphs(directory)]:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
 
@@ -149,3 +151,7 @@ class HnswIndex(VectorIndex):
         if not set(index._ids) <= set(raw.get_ids_list()):
             return None
         return index
+
+
+def _saved_graphs(directory: Path) -> list[Path]:
+    return [p for p in directory.glob("vectors.*.hnsw") if _GRAPH_NAME.fullmatch(p.name)]
