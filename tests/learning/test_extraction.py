@@ -23,7 +23,7 @@ def facts(text: str) -> list[tuple[str, str, str, bool]]:
         ("Mary is not in the kitchen.", ("mary", "located_in", "kitchen", True)),
         ("The kitchen is north of the garden.", ("kitchen", "north_of", "garden", False)),
         ("the sun is a kind of star", ("sun", "is_a", "star", False)),
-        ("Full disks cause database crashes.", ("disk", "causes", "database crash", False)),
+        ("Full disks cause database crashes.", ("full disk", "causes", "database crash", False)),
     ],
 )
 def test_relation_extraction(text: str, expected: tuple[str, str, str, bool]) -> None:

@@ -40,8 +40,9 @@ def clause_key(tokens: list[Any]) -> str:
 
 
 def _text(tokens: list[Any]) -> str:
-    words = [t.text for t in tokens if t.lower_ not in DROP_WORDS and t.dep_ != "mark" and t.pos_ != "PUNCT"]
-    return " ".join(words).strip()
+    # keep the original spacing, so "cannot" stays one word (the tokenizer splits it in two)
+    kept = [t for t in tokens if t.lower_ not in DROP_WORDS and t.dep_ != "mark" and t.pos_ != "PUNCT"]
+    return "".join(t.text_with_ws for t in kept).strip()
 
 
 def clause_links(sent: Any) -> list[ClauseLink]:

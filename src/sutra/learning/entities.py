@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sutra.learning.lexicon import NON_NAMING_ADJECTIVES
 from sutra.model import content_id
 
 PRONOUNS = {"he", "she", "him", "her", "they", "them", "it", "his", "hers", "its", "their"}
@@ -72,11 +73,29 @@ def entity_id(key: str) -> str:
     return content_id("e", normalize_name(key))
 
 
+def _naming_modifier(token: Any, head: Any) -> bool:
+    """Compounds always name ("disk space"); adjectives do when they pick out a kind ("high latency",
+    "red square"), not when they only quantify or refer ("other", "same", "many")."""
+    if token.i > head.i:
+        return False
+    if token.dep_ in ("compound", "flat"):
+        return True
+    return token.dep_ == "amod" and token.pos_ == "ADJ" and token.lower_ not in NON_NAMING_ADJECTIVES
+
+
 def _compound_tokens(head: Any) -> list[Any]:
-    """The head noun plus its compound / flat-name modifiers, in text order."""
-    parts = [t for t in head.children if t.dep_ in ("compound", "flat") and t.i < head.i]
-    parts = sorted(parts, key=lambda t: t.i)
+    """The head noun plus its naming modifiers, in text order."""
+    parts = sorted((t for t in head.children if _naming_modifier(t, head)), key=lambda t: t.i)
     return [*parts, head]
+
+
+def _case(token: Any) -> str:
+    # names and acronyms keep their case ("Quayside platform team", "API gateway"); the rest is lower-cased
+    return (
+        token.text
+        if token.pos_ == "PROPN" or (token.text.isupper() and len(token.text) > 1)
+        else token.lower_
+    )
 
 
 def mention(token: Any) -> EntityRef | None:
@@ -95,11 +114,12 @@ def mention(token: Any) -> EntityRef | None:
     else:
         # lemma of the head keeps "mice" and "mouse" together; modifiers stay as written
         head_lemma = token.lemma_.lower() if token.lemma_ else lower
-        # proper-noun modifiers keep their case ("Quayside platform team"); the rest is lower-cased
-        mods = [t.text if t.pos_ == "PROPN" else t.text.lower() for t in tokens[:-1]]
-        name = " ".join([*mods, head_lemma])
+        name = " ".join([*(_case(t) for t in tokens[:-1]), head_lemma])
         key = normalize_name(name)
-    aliases = sorted({surface, surface.lower(), name} - {""})
+    aliases = {surface, surface.lower(), name}
+    if not proper and len(tokens) > 1:
+        aliases.add(head_lemma)  # "latency" still finds "high latency"
+    aliases = sorted(aliases - {""})
     plural = token.tag_ in ("NNS", "NNPS")
     ner = token.ent_type_ or None
     return EntityRef(key=key, name=name, aliases=aliases, proper=proper, ner=ner, plural=plural)

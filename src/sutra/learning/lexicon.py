@@ -48,20 +48,8 @@ LOCATION_VERBS = {
     "keep",
     "store",
 }
-ACQUIRE_VERBS = {
-    "get",
-    "take",
-    "grab",
-    "pick_up",
-    "collect",
-    "receive",
-    "obtain",
-    "acquire",
-    "carry",
-    "hold",
-    "own",
-    "possess",
-}
+# physically taking something: the taken thing then goes wherever its holder goes ("own" is not one)
+ACQUIRE_VERBS = {"get", "take", "grab", "pick_up", "collect", "receive", "obtain", "acquire", "carry", "hold"}
 RELEASE_VERBS = {"drop", "discard", "put_down", "leave", "lose", "release"}
 CAUSAL_VERBS = {
     "cause": "causes",
@@ -116,3 +104,25 @@ def relation_type(relation: str) -> AssociationType:
 
 # Question words that ask for a place, and the relation they imply when the question has no other predicate.
 WH_RELATION = {"where": "located_in"}
+
+# adjectives that do not name a kind of thing, so they never become part of an entity's name
+NON_NAMING_ADJECTIVES = {
+    "other",
+    "same",
+    "many",
+    "several",
+    "few",
+    "more",
+    "most",
+    "such",
+    "certain",
+    "various",
+    "own",
+    "whole",
+    "entire",
+    "main",
+    "only",
+    "last",
+    "first",
+    "next",
+}

@@ -14,6 +14,7 @@ from sutra.learning.classify import classify
 from sutra.learning.clauses import ClauseLink, clause_links
 from sutra.learning.entities import PERSON_PRONOUNS, PRONOUNS, EntityRef, mention
 from sutra.learning.relations import Fact, extract_facts
+from sutra.learning.rules import Rule, looks_like_rule, parse_rule
 from sutra.learning.timeexpr import TimeInfo, time_of
 from sutra.model import Document, SemanticType
 
@@ -34,6 +35,7 @@ class Statement:
     facts: list[Fact] = field(default_factory=list)
     links: list[ClauseLink] = field(default_factory=list)
     antecedents: list[str] = field(default_factory=list)  # sources that this sentence's pronouns point to
+    rule: Rule | None = None  # the inference rule the sentence states, if any
 
 
 class Discourse:
@@ -99,7 +101,11 @@ class Learner:
             )
             if len(text) <= MAX_SENTENCE_CHARS:
                 self.discourse.antecedents = []
-                st.facts = extract_facts(sent, self.discourse.resolve)
+                st.rule = parse_rule(text) if looks_like_rule(text) else None
+                if st.rule is not None:
+                    st.semantic_type = SemanticType.RULE
+                # a rule asserts no fact of its own words ("Rough people are cold" says nothing of people)
+                st.facts = [] if st.rule else extract_facts(sent, self.discourse.resolve)
                 st.antecedents = [a for a in dict.fromkeys(self.discourse.antecedents) if a != doc.id]
                 st.links = clause_links(sent)
                 st.entities = self._mentions(sent, st.facts)

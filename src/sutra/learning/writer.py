@@ -73,7 +73,9 @@ class BatchWriter:
         sid = statement_id(st.text)
         self._fresh = set()
         kind = ConceptKind.RULE if st.semantic_type == SemanticType.RULE else ConceptKind.STATEMENT
-        attrs = {"offset": st.offset}
+        attrs: dict[str, object] = {"offset": st.offset}
+        if st.rule is not None:
+            attrs["rule"] = st.rule.to_attrs()
         if st.time.expression:
             attrs["time_expression"] = st.time.expression
         if st.time.relative is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sutra.answer import ReasoningPath, Step
 from sutra.model import Association
+from sutra.reasoning.inference import Closure, Key, proof_steps
 from sutra.reasoning.paths import Candidate
 from sutra.store.base import Store
 
@@ -37,6 +38,31 @@ def path_of(store: Store, cand: Candidate) -> ReasoningPath:
         score=round(cand.score, 4),
         kind=kind,
     )
+
+
+def proof_path(store: Store, closure: Closure, key: Key) -> ReasoningPath:
+    """A derived fact's proof as steps: stated premises as they were learned, each rule application as a
+    step that quotes the rule."""
+    steps = []
+    for (subject, relation, obj, negated), proof in proof_steps(closure, key):
+        if proof.association_id is not None:
+            edge = store.get_association(proof.association_id)
+            if edge is not None:
+                steps.append(step_of(store, edge))
+            continue
+        rule = store.get_concept(proof.rule_id) if proof.rule_id else None
+        steps.append(
+            Step(
+                subject=name_of(store, subject),
+                relation=relation,
+                object=name_of(store, obj),
+                statement=rule.text if rule else "",
+                sources=rule.sources[-1:] if rule else [],
+                confidence=1.0,
+                negated=negated,
+            )
+        )
+    return ReasoningPath(answer=name_of(store, key[2]), steps=steps, score=1.0, kind="rule-chain")
 
 
 def cited_sources(paths: list[ReasoningPath]) -> list[str]:

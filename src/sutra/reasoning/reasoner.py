@@ -17,7 +17,8 @@ from sutra.learning import nlp
 from sutra.learning.entities import mention
 from sutra.learning.relations import Fact, extract_facts
 from sutra.reasoning import causal, consensus
-from sutra.reasoning.explain import cited_sources, name_of, path_of
+from sutra.reasoning.explain import cited_sources, name_of, path_of, proof_path
+from sutra.reasoning.inference import Chainer
 from sutra.reasoning.paths import Candidate, expand_members, search
 from sutra.reasoning.query import QueryPlan, analyze, declarative
 from sutra.reasoning.seeds import find_seeds
@@ -27,6 +28,7 @@ Embed = Callable[[str], np.ndarray]
 TEXT_MATCH_MIN_SIMILARITY = 0.6
 # cite the other paths of the winning answer that score at least this share of the best one
 AGREEING_PATH_SHARE = 0.8
+RULE_STEP_CONFIDENCE = 0.98  # each rule application keeps a little doubt: long proofs are less certain
 HEDGED = 0.75  # facts stated with less confidence than this only make a claim possible
 
 
@@ -35,6 +37,7 @@ class Reasoner:
         self.store = store
         self.embed = embed
         self.settings = settings
+        self.chainer = Chainer(store)
 
     def answer(self, question: str) -> Answer:
         plan = analyze(question, self.store)
@@ -197,9 +200,27 @@ class Reasoner:
         if negative:
             cand = Candidate(negative[0].target, [negative[0]], negative[0].confidence)
             return ("yes" if fact.negated else "no"), [path_of(self.store, cand)], negative[0].confidence
+        inferred = self._inferred(fact, subjects, target)
+        if inferred[0] is not None:
+            return inferred
         if others:
             best = max(others, key=lambda c: c.score)
             return ("yes" if fact.negated else "no"), [path_of(self.store, best)], best.score * 0.9
+        return None, [], 0.0
+
+    def _inferred(
+        self, fact: Fact, subjects: list[str], targets: set[str]
+    ) -> tuple[str | None, list[ReasoningPath], float]:
+        """The claim or its negation derived by chaining rules, with the proof as the path."""
+        closure = self.chainer.closure()
+        for subject in subjects:
+            for target in sorted(targets):
+                for negated in (fact.negated, not fact.negated):
+                    key = (subject, fact.relation, target, negated)
+                    if key in closure.facts:
+                        path = proof_path(self.store, closure, key)
+                        verdict = "yes" if negated == fact.negated else "no"
+                        return verdict, [path], round(RULE_STEP_CONFIDENCE ** closure.facts[key].depth, 4)
         return None, [], 0.0
 
     def _yes_no(self, plan: QueryPlan) -> Answer:
