@@ -60,9 +60,7 @@ def test_plain_sentences_are_not_rules() -> None:
 
 def test_every_proofwriter_rule_sentence_parses(shared_data: Path) -> None:
     """Every conditional/generic sentence of the first 60 theories yields a rule with all its conditions."""
-    rows = [
-        json.loads(line) for line in (shared_data / "proofwriter" / "corpus.jsonl").open(encoding="utf-8")
-    ]
+    rows = read_jsonl(shared_data / "proofwriter" / "corpus.jsonl")
     theories = list(dict.fromkeys(r["meta"]["theory"] for r in rows))[:60]
     texts = [r["text"] for r in rows if r["meta"]["theory"] in set(theories) and looks_like_rule(r["text"])]
     assert len(texts) > 100
