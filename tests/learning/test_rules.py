@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from sutra.learning.rules import VARIABLE, looks_like_rule, parse_rule
+from tests.conftest import read_jsonl
 
 X = VARIABLE
 
