@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.conftest import read_jsonl
 
 from sutra.learning.rules import VARIABLE, looks_like_rule, parse_rule
-from tests.conftest import read_jsonl
 
 X = VARIABLE
 
