@@ -189,7 +189,10 @@ def extract_facts(sent: Any, resolve: Resolver | None = None) -> list[Fact]:
         for fact in facts_of_verb(verb, resolve):
             fact.confidence = confidence
             key = (fact.subject.key, fact.relation, fact.object.key, fact.negated)
-            if key not in seen and fact.subject.key != fact.object.key:
+            # "X is a X" is noise, but "the mouse likes the mouse" is a real statement
+            reflexive = fact.subject.key == fact.object.key
+            reflexive_noise = reflexive and fact.relation in ("is_a", "has_property")
+            if key not in seen and not reflexive_noise:
                 seen.add(key)
                 facts.append(fact)
     return facts

@@ -14,7 +14,7 @@ from sutra.answer import UNKNOWN_TEXT, Alternative, Answer, ReasoningPath, Step
 from sutra.config import Settings
 from sutra.learning import lexicon as lx
 from sutra.learning import nlp
-from sutra.learning.entities import mention
+from sutra.learning.entities import entity_id, mention
 from sutra.learning.relations import Fact, extract_facts
 from sutra.reasoning import causal, consensus
 from sutra.reasoning.explain import cited_sources, name_of, path_of, proof_path
@@ -65,9 +65,9 @@ class Reasoner:
         s = self.settings
         cands: list[Candidate] = []
         for focus in plan.focus[:1] if not plan.unknown_is_subject else plan.focus[-1:]:
-            for entity_id in focus.entity_ids:
+            for start in focus.entity_ids:
                 found = search(
-                    self.store, entity_id, plan, s.max_hops, s.hop_decay, incoming=plan.unknown_is_subject
+                    self.store, start, plan, s.max_hops, s.hop_decay, incoming=plan.unknown_is_subject
                 )
                 if plan.unknown_is_subject:
                     found = expand_members(self.store, found, s.hop_decay)
@@ -200,7 +200,8 @@ class Reasoner:
         if negative:
             cand = Candidate(negative[0].target, [negative[0]], negative[0].confidence)
             return ("yes" if fact.negated else "no"), [path_of(self.store, cand)], negative[0].confidence
-        inferred = self._inferred(fact, subjects, target)
+        # a rule may conclude about a value no stated fact mentions (nobody was said to be green)
+        inferred = self._inferred(fact, subjects, target | {entity_id(fact.object.key)})
         if inferred[0] is not None:
             return inferred
         if others:
