@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from sutra.engine import Sutra
+from sutra.engine import MAX_QUESTION_CHARS, MAX_TEXT_CHARS, Sutra
 from sutra.errors import InputError, NotFoundError
+from sutra.learning import nlp
 from sutra.model import ConceptKind, Document
 
 HANDBOOK = [
@@ -82,6 +85,14 @@ def test_forget_removes_only_what_came_from_that_source(handbook: Sutra) -> None
     assert not handbook.ask("Where is the ledger database located?").known
     assert handbook.ask("Is the ledger database a PostgreSQL cluster?").label == "yes"
     assert handbook.store.check() == []
+    with pytest.raises(NotFoundError, match="no learned item cites source 'h4'"):
+        handbook.forget("h4")  # already gone
+
+
+def test_forgetting_an_unknown_source_is_an_error(make_space: Callable[..., Sutra]) -> None:
+    space = make_space()
+    with pytest.raises(NotFoundError, match="no learned item cites source 'nope'"):
+        space.forget("nope")
 
 
 def test_audit_record_is_retrievable(handbook: Sutra) -> None:
@@ -100,6 +111,166 @@ def test_bad_input_gets_a_clear_error(handbook: Sutra) -> None:
         handbook.ask("")
     with pytest.raises(InputError, match="no text"):
         handbook.learn_documents([Document("x", "")])
+
+
+def _doc(id: Any, text: Any, **fields: Any) -> Document:
+    """A document with fields of any type, as a caller without a type checker might build it."""
+    return Document(id, text, **fields)
+
+
+def _empty(space: Sutra) -> bool:
+    return space.stats()["concepts"] == 0
+
+
+def test_texts_longer_than_the_parser_accepts_are_refused(make_space: Callable[..., Sutra]) -> None:
+    assert nlp.load().max_length >= MAX_TEXT_CHARS  # spaCy refuses longer texts with a traceback (E088)
+    space = make_space()
+    too_long = "Mary went to the kitchen. " * (MAX_TEXT_CHARS // 26 + 1)
+    with pytest.raises(InputError, match=r"characters, above the limit of 1,000,000.*split it"):
+        space.learn(too_long)
+    with pytest.raises(InputError, match=r"document 'big'.*split it"):
+        space.learn_documents([Document("big", too_long)])
+    with pytest.raises(InputError, match=r"question is 10,001 characters.*one short question"):
+        space.ask("x" * (MAX_QUESTION_CHARS + 1))
+    with pytest.raises(InputError, match="question is"):
+        space.ask(too_long)
+    assert _empty(space)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda s: s.learn(123), r"text must be a string \(str\), got int"),
+        (lambda s: s.learn(b"bytes"), r"text must be a string \(str\), got bytes"),
+        (lambda s: s.learn("Fay likes tea.", source=123), r"source must be a string \(str\), got int"),
+        (lambda s: s.learn("Fay likes tea.", source=["a"]), r"source must be a string \(str\), got list"),
+        (lambda s: s.learn("Fay likes tea.", source=""), "source is empty"),
+        (lambda s: s.learn("Fay likes tea.", time=2020), "time must be an ISO-8601 date.*got int"),
+        (
+            lambda s: s.learn("Fay likes tea.", time="yesterday"),
+            "'yesterday' is not a valid date.*2024-05-01",
+        ),
+        (lambda s: s.learn("Fay likes tea.", time="2024-13-01"), "not a valid date"),
+        (lambda s: s.learn_documents("abc"), "documents must be a list .* of sutra.Document, got str"),
+        (lambda s: s.learn_documents(5), "documents must be a list .*got int"),
+        (lambda s: s.learn_documents(Document("a", "b")), "got Document; to learn one text"),
+        (
+            lambda s: s.learn_documents([{"id": "a", "text": "b"}]),
+            "document 0 must be a sutra.Document, got dict",
+        ),
+        (lambda s: s.learn_documents([_doc(5, "Fay likes tea.")]), "document 0: id must be a string.*int"),
+        (lambda s: s.learn_documents([_doc("a", 5)]), "document 'a': text must be a string.*int"),
+        (lambda s: s.learn_documents([_doc("a", "Fay.", time=5)]), "document 'a': time must be"),
+        (lambda s: s.learn_documents([_doc("a", "Fay.", meta=[])]), "meta must be a dict"),
+        (lambda s: s.ask(42), r"question must be a string \(str\), got int"),
+        (lambda s: s.ask(None), r"question must be a string \(str\), got NoneType"),
+        (lambda s: s.audit(None), r"audit id must be a string \(str\).*got NoneType"),
+        (lambda s: s.audit(5), r"audit id must be a string \(str\).*got int"),
+        (lambda s: s.audit(""), "audit id is empty"),
+        (lambda s: s.forget(5), r"source must be a string \(str\), got int"),
+    ],
+)
+def test_wrong_argument_types_name_the_argument(
+    make_space: Callable[..., Sutra], call: Callable[[Any], object], message: str
+) -> None:
+    space = make_space()
+    with pytest.raises(InputError, match=message):
+        call(space)
+    assert _empty(space)
+
+
+def test_the_data_directory_must_be_a_path(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"data_dir must be a path .*got int"):
+        Sutra(5)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="data_dir is empty"):
+        Sutra("")
+
+
+BAD_UTF8 = b"Fay \xff likes tea".decode("utf-8", errors="surrogateescape")  # how argv keeps invalid bytes
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda s: s.learn(BAD_UTF8), "text contains bytes that are not valid UTF-8 .at character 4"),
+        (
+            lambda s: s.learn("Fay likes tea.", source=BAD_UTF8),
+            "source contains bytes that are not valid UTF-8",
+        ),
+        (
+            lambda s: s.learn("Fay likes tea.", time="2024\udcff"),
+            "time contains bytes that are not valid UTF-8",
+        ),
+        (
+            lambda s: s.learn_documents([Document("ok", "Fine."), Document("d", BAD_UTF8)]),
+            "text of document 'd'",
+        ),
+        (lambda s: s.learn_documents([Document(BAD_UTF8, "Fine.")]), "document 0: id contains bytes"),
+        (lambda s: s.ask(f"Where is {BAD_UTF8}?"), "question contains bytes that are not valid UTF-8"),
+        (lambda s: s.forget(BAD_UTF8), "source contains bytes that are not valid UTF-8"),
+        (lambda s: s.audit("q:\udcff"), "audit id contains bytes that are not valid UTF-8"),
+    ],
+)
+def test_invalid_utf8_is_refused_naming_the_argument(
+    make_space: Callable[..., Sutra], call: Callable[[Any], object], message: str
+) -> None:
+    space = make_space()
+    with pytest.raises(InputError, match=message):
+        call(space)
+    assert _empty(space)
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("s" * 1001, "is 1,001 characters; a source id may have at most 1,000"),
+        ("notes\nmore", "contains the control character '\\n'"),
+        ("tab\there", "contains the control character '\\t'"),
+        ("bell\x07", "contains the control character '\\x07'"),
+        ("line\u2028separator", "contains the control character"),
+        ("   ", "is empty"),
+    ],
+)
+def test_source_ids_are_short_single_lines(
+    make_space: Callable[..., Sutra], source: str, message: str
+) -> None:
+    space = make_space()
+    with pytest.raises(InputError, match=f"^source.*{re.escape(message)}"):
+        space.learn("Fay likes tea.", source=source)
+    with pytest.raises(InputError, match=f"^document 0: id.*{re.escape(message)}"):
+        space.learn_documents([Document(source, "Fay likes tea.")])
+    assert _empty(space)
+
+
+def test_a_valid_iso_time_is_accepted(make_space: Callable[..., Sutra]) -> None:
+    space = make_space()
+    report = space.learn("Fay went to the garden.", source="f1", time="2024-05-01T09:30:00+02:00")
+    assert report.documents == 1
+    assert space.ask("Where is Fay?").text == "garden"
+
+
+def test_one_bad_document_means_nothing_of_the_call_is_learned(make_space: Callable[..., Sutra]) -> None:
+    space = make_space()
+    good = [Document(f"d{i}", f"Person{i} went to the kitchen.") for i in range(70)]
+    with pytest.raises(InputError, match="document 'bad' has no text"):
+        space.learn_documents([*good, Document("bad", " ")], batch_size=8)
+    assert _empty(space)  # not even the first batches of 8
+
+
+def test_documents_may_come_from_a_generator_read_once(make_space: Callable[..., Sutra]) -> None:
+    space = make_space()
+    reads = 0
+
+    def docs() -> Iterator[Document]:
+        nonlocal reads
+        reads += 1
+        yield Document("g1", "Mary went to the kitchen.")
+        yield Document("g2", "John went to the garden.")
+
+    seen: list[int] = []
+    report = space.learn_documents(docs(), batch_size=1, progress=seen.append)
+    assert (report.documents, seen, reads) == (2, [1, 1], 1)
+    assert space.ask("Where is John?").text == "garden"
 
 
 def test_state_survives_reopen(tmp_path: Path, embedder: object) -> None:

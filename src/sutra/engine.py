@@ -6,6 +6,7 @@ learner, the reasoner and the audit log, and nothing below it knows about them.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -14,19 +15,22 @@ from typing import Any
 
 import numpy as np
 
+from sutra import validation
 from sutra.answer import Answer
 from sutra.audit import AuditLog
 from sutra.config import Settings
 from sutra.embedding import get_embedder
 from sutra.embedding.base import Embedder
-from sutra.errors import InputError
+from sutra.errors import NotFoundError
 from sutra.learning.pipeline import Learner
 from sutra.learning.writer import BatchWriter
 from sutra.model import ConceptKind, Document, ForgetSource, content_id
 from sutra.reasoning.reasoner import Reasoner
 from sutra.store import open_store
+from sutra.validation import MAX_QUESTION_CHARS as MAX_QUESTION_CHARS
+from sutra.validation import MAX_TEXT_CHARS as MAX_TEXT_CHARS
 
-MAX_TEXT_CHARS = 5_000_000
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -56,19 +60,12 @@ def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
         yield batch
 
 
-def _check_document(doc: Document) -> None:
-    if not isinstance(doc.text, str) or not doc.text.strip():
-        raise InputError(f"document {doc.id!r} has no text; give it some words to learn")
-    if len(doc.text) > MAX_TEXT_CHARS:
-        raise InputError(
-            f"document {doc.id!r} is {len(doc.text):,} characters; split it below {MAX_TEXT_CHARS:,}"
-        )
-    if not doc.id or not doc.id.strip():
-        raise InputError("a document needs a non-empty source id")
-
-
 class Sutra:
-    """An embedded knowledge base. Use as a context manager, or call `close()` to release the directory."""
+    """An embedded knowledge base. Use as a context manager, or call `close()` to release the directory.
+
+    Bad arguments (wrong types, empty or over-long text, invalid UTF-8, bad dates) raise `InputError`
+    before anything is changed; see `sutra.validation` for the limits.
+    """
 
     def __init__(
         self,
@@ -78,9 +75,10 @@ class Sutra:
         embedder: Embedder | None = None,
         fsync: str | None = None,
     ) -> None:
+        directory = validation.data_dir(data_dir)
         settings = settings or Settings()
-        if data_dir is not None:
-            settings = settings.with_(data_dir=Path(data_dir))
+        if directory is not None:
+            settings = settings.with_(data_dir=directory)
         if fsync is not None:
             settings = settings.with_(fsync=fsync)
         self.settings = settings
@@ -88,7 +86,7 @@ class Sutra:
         self.store = open_store(settings.data_dir, settings)
         self._embedder = embedder
         self.learner = Learner()
-        self.audit_log = AuditLog(settings.data_dir)
+        self.audit_log = AuditLog(settings.data_dir, fsync=settings.fsync != "off")
         self.reasoner = Reasoner(self.store, self._embed_one, settings)
 
     # ---- lifecycle ----
@@ -114,20 +112,24 @@ class Sutra:
     # ---- learning ----
 
     def learn(self, text: str, *, source: str | None = None, time: str | None = None) -> LearnReport:
-        """Learn one text. Without a source id, one is derived from the text, so citations stay stable."""
-        if not isinstance(text, str) or not text.strip():
-            raise InputError("nothing to learn: the text is empty")
-        doc = Document(id=source or content_id("text", text), text=text, time=time)
+        """Learn one text. Without a source id, one is derived from the text, so citations stay stable.
+        `time` is the text's date as ISO-8601 ("2024-05-01"), the anchor for "yesterday" and the like."""
+        validation.text(text)
+        source_id = content_id("text", text) if source is None else validation.source_id(source)
+        doc = Document(id=source_id, text=text, time=validation.event_time(time))
         return self.learn_documents([doc])
 
     def learn_documents(
         self, docs: Iterable[Document], *, batch_size: int = 64, progress: Callable[[int], None] | None = None
     ) -> LearnReport:
-        """Learn documents in order; each batch is embedded together and committed as one durable write."""
+        """Learn documents in order; each batch is embedded together and committed as one durable write.
+
+        Every document of the call is checked first (the iterable is read into a list once), so a bad
+        document means nothing of the call is learned. A failure while learning (a full disk, say) leaves
+        the batches before it committed.
+        """
         report = LearnReport()
-        for batch in _batches(docs, batch_size):
-            for doc in batch:
-                _check_document(doc)
+        for batch in _batches(validation.documents(docs), batch_size):
             report.add(self._learn_batch(batch))
             if progress:
                 progress(len(batch))
@@ -150,23 +152,43 @@ class Sutra:
     # ---- asking ----
 
     def ask(self, question: str) -> Answer:
-        if not isinstance(question, str) or not question.strip():
-            raise InputError("the question is empty; ask something like 'Where is Mary?'")
+        """Answer from stored facts only, and append an audit record.
+
+        If the record cannot be written (disk full, read-only directory), the answer is still returned,
+        with `audit_id` empty and the reason in `answer.plan["audit_error"]`; a warning is logged.
+        """
+        validation.question(question)
         started = time.perf_counter()
         answer = self.reasoner.answer(question)
-        self.audit_log.record(answer, (time.perf_counter() - started) * 1000)
+        try:
+            self.audit_log.record(answer, (time.perf_counter() - started) * 1000)
+        except OSError as exc:
+            answer.audit_id = ""
+            reason = f"the audit record could not be written to {self.audit_log.path}: {exc}"
+            answer.plan["audit_error"] = reason
+            log.warning("%s; the answer was returned without an audit id", reason)
         return answer
 
     def audit(self, audit_id: str) -> dict[str, Any]:
-        return self.audit_log.get(audit_id)
+        """The stored record of one answer; `NotFoundError` if there is none with that id."""
+        return self.audit_log.get(validation.audit_id(audit_id))
 
     # ---- forgetting and inspection ----
 
     def forget(self, source_id: str) -> int:
-        """Remove everything derived only from `source_id`; returns how many concepts and edges went."""
+        """Remove `source_id` everywhere; whatever no other source supports is deleted.
+
+        Returns the number of concepts and associations that cited the source (those still supported by
+        another source stay, without this one). Raises `NotFoundError` if nothing cites it.
+        """
+        validation.source_id(source_id)
         affected = self.store.by_source(source_id)
-        if affected:
-            self.store.apply([ForgetSource(source_id)])
+        if not affected:
+            raise NotFoundError(
+                f"no learned item cites source {source_id!r}; check the id "
+                "(answers list their sources; ingested files use '<file>:<offset or row>')"
+            )
+        self.store.apply([ForgetSource(source_id)])
         return len(affected)
 
     def stats(self) -> dict[str, Any]:

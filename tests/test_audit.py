@@ -1,0 +1,115 @@
+"""The audit log survives torn and garbled lines, fsyncs each record, and a failed write loses no answer."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from sutra.answer import Answer
+from sutra.audit import AUDIT_FILE, AuditLog
+from sutra.engine import Sutra
+from sutra.errors import NotFoundError
+
+
+def _answer(question: str = "Where is Mary?") -> Answer:
+    return Answer(question=question, text="kitchen", status="answered", confidence=0.9, sources=["m1"])
+
+
+def test_record_and_get_round_trip(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path)
+    answer = _answer()
+    audit_id = log.record(answer, 1.5)
+    assert answer.audit_id == audit_id
+    record = log.get(audit_id)
+    assert (record["audit_id"], record["question"], record["text"]) == (audit_id, "Where is Mary?", "kitchen")
+    assert record["elapsed_ms"] == 1.5
+
+
+def test_a_torn_last_line_does_not_swallow_the_next_record(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path)
+    first = log.record(_answer("first?"), 1.0)
+    with log.path.open("ab") as fh:  # a crash in the middle of writing a record
+        fh.write(b'{"audit_id": "q:torn", "question": "half a rec')
+    second = log.record(_answer("second?"), 1.0)
+    third = log.record(_answer("third?"), 1.0)
+
+    assert log.get(first)["question"] == "first?"
+    assert log.get(second)["question"] == "second?"
+    assert log.get(third)["question"] == "third?"
+    lines = log.path.read_bytes().split(b"\n")
+    assert lines[1].startswith(b'{"audit_id": "q:torn"')  # the torn line stays alone on its line
+    assert json.loads(lines[2])["audit_id"] == second
+    with pytest.raises(NotFoundError):
+        log.get("q:torn")
+
+
+def test_lines_that_are_not_utf8_or_json_are_skipped(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path)
+    before = log.record(_answer("before?"), 1.0)
+    with log.path.open("ab") as fh:
+        fh.write(b"\xff\xfe\x00 not text at all\n")
+        fh.write(b'{"audit_id": "q:bad\xff\xfe", "question": "caf\xe9"}\n')  # Latin-1, not UTF-8
+        fh.write(b"[1, 2, 3]\n")
+        fh.write(b"\n")
+    after = log.record(_answer("after?"), 1.0)
+    assert log.get(before)["question"] == "before?"
+    assert log.get(after)["question"] == "after?"
+    with pytest.raises(NotFoundError):
+        log.get("q:missing")
+
+
+def test_records_glued_onto_a_torn_line_by_older_versions_are_recovered(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path)
+    good = json.dumps({"audit_id": "q:glued", "question": "Where is Fay?", "text": "garden"})
+    log.path.write_text('{"audit_id": "q:torn", "quest' + good + "\n", encoding="utf-8")
+    assert log.get("q:glued")["text"] == "garden"
+
+
+def test_each_record_is_fsynced_unless_fsync_is_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def counting_fsync(fd: int) -> None:
+        synced.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", counting_fsync)
+    log = AuditLog(tmp_path)
+    log.record(_answer(), 1.0)  # the file and its directory entry
+    assert len(synced) == 2
+    log.record(_answer(), 1.0)
+    assert len(synced) == 3
+
+    synced.clear()
+    AuditLog(tmp_path, fsync=False).record(_answer(), 1.0)
+    assert synced == []
+
+
+def test_answers_survive_an_audit_write_failure(
+    make_space: Callable[..., Sutra], caplog: pytest.LogCaptureFixture
+) -> None:
+    space = make_space()
+    space.learn("Mary went to the kitchen.", source="m1")
+    (space.settings.data_dir / AUDIT_FILE).mkdir()  # the record cannot be appended: open() fails
+    with caplog.at_level(logging.WARNING, logger="sutra.engine"):
+        answer = space.ask("Where is Mary?")
+    assert (answer.text, answer.sources) == ("kitchen", ["m1"])
+    assert answer.audit_id == ""
+    assert "could not be written" in answer.plan["audit_error"]
+    assert "without an audit id" in caplog.text
+
+
+def test_engine_audit_reads_past_a_torn_tail(make_space: Callable[..., Sutra]) -> None:
+    space = make_space()
+    space.learn("Mary went to the kitchen.", source="m1")
+    first = space.ask("Where is Mary?").audit_id
+    with (space.settings.data_dir / AUDIT_FILE).open("ab") as fh:
+        fh.write(b'{"audit_id": "q:0000", "ques\xff')
+    second = space.ask("Who went to the kitchen?").audit_id
+    assert space.audit(first)["question"] == "Where is Mary?"
+    assert space.audit(second)["question"] == "Who went to the kitchen?"
