@@ -101,6 +101,8 @@ class Association:
     seq: int = 0
     last_seq: int = 0
     closed_seq: int | None = None
+    # every assertion, oldest first, as [seq, statement id] (set by the store): the fact's own timeline
+    history: list[list[Any]] = field(default_factory=list)
 
     @property
     def current(self) -> bool:

@@ -97,10 +97,24 @@ def _copular(verb: Any, subjects: list[EntityRef], neg: bool, resolve: Resolver)
             else:
                 add("has_property", _objects(child, resolve))
         elif child.dep_ == "prep":
+            side = _side_of(child)
+            if side is not None:  # "to the left of the triangle"
+                add(f"{side[0].lemma_.lower()}_of", _prep_objects(side[1], resolve))
+                continue
             prep = child.lower_
             rel = "located_in" if prep in lx.LOCATIVE_PREPS else prep
             add(rel, _prep_objects(child, resolve))
     return facts
+
+
+def _side_of(prep: Any) -> tuple[Any, Any] | None:
+    """(direction noun, its "of" preposition) for "to the left of X" / "on the north of X"."""
+    for pobj in prep.children:
+        if pobj.dep_ == "pobj" and pobj.lemma_.lower() in lx.DIRECTIONS:
+            of = [c for c in pobj.children if c.dep_ == "prep" and c.lower_ == "of"]
+            if of:
+                return pobj, of[0]
+    return None
 
 
 def _arguments(verb: Any) -> list[Any]:

@@ -114,10 +114,11 @@ class BatchWriter:
         subject, obj = fact.subject.id, fact.object.id
         if fact.closes:
             self._close_where(subject, fact.closes, lambda target, neg: target == obj)
-            self._left_behind(subject, obj, st, sid, support)
+            self._at_holder(subject, obj, st, sid, support)
         if fact.relation == "has" and not fact.negated:
-            # a carried thing is wherever its holder is: its own last location no longer holds
+            # a taken thing is where its taker is (and from now on moves with it)
             self._close_where(obj, "located_in", lambda target, neg: True)
+            self._at_holder(subject, obj, st, sid, support)
         if fact.functional and fact.confidence >= 1.0:
             self._close_functional(subject, fact.relation, obj, fact.negated)
         elif fact.functional:
@@ -134,9 +135,28 @@ class BatchWriter:
             confidence=fact.confidence,
             support=support,
         )
+        if fact.relation == "located_in" and not fact.negated and fact.confidence >= 1.0:
+            self._carry_along(subject, obj, st, sid, support)
 
-    def _left_behind(self, holder: str, thing: str, st: Statement, sid: str, support: list[str]) -> None:
-        """A released thing stays where its holder was: "Mary dropped the football" (in the garden)."""
+    def _carry_along(self, holder: str, place: str, st: Statement, sid: str, support: list[str]) -> None:
+        """What the holder carries moves with it, so each carried thing's own timeline stays complete."""
+        for aid, (thing, negated) in list(self.current.get(holder, "has").items()):
+            if negated or aid in self._fresh:
+                continue
+            self._close_where(thing, "located_in", lambda target, neg: True)
+            why = [s for s in (*support, self._source_of(aid)) if s and s != st.source]
+            self._edge(
+                thing,
+                "located_in",
+                place,
+                st,
+                sid,
+                assoc_type=AssociationType.SEMANTIC,
+                support=list(dict.fromkeys(why)),
+            )
+
+    def _at_holder(self, holder: str, thing: str, st: Statement, sid: str, support: list[str]) -> None:
+        """A thing taken or released is where its holder is: "Mary dropped the football" (in the garden)."""
         for aid, (place, negated) in list(self.current.get(holder, "located_in").items()):
             if negated:
                 continue

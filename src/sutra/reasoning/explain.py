@@ -6,6 +6,7 @@ from sutra.answer import ReasoningPath, Step
 from sutra.model import Association
 from sutra.reasoning.inference import Closure, Key, proof_steps
 from sutra.reasoning.paths import Candidate
+from sutra.reasoning.temporal import Entry
 from sutra.store.base import Store
 
 
@@ -28,6 +29,18 @@ def step_of(store: Store, edge: Association) -> Step:
         negated=edge.negated,
         current=edge.current,
     )
+
+
+def timeline_step(store: Store, entry: Entry) -> Step:
+    """One assertion on a timeline, citing the statement that made it (not the fact's latest one)."""
+    step = step_of(store, entry.edge)
+    if entry.statement is not None:
+        step.statement = entry.statement.text
+        step.sources = list(
+            dict.fromkeys([*entry.edge.attrs.get("support", []), *entry.statement.sources[-1:]])
+        )
+    step.current = True
+    return step
 
 
 def path_of(store: Store, cand: Candidate) -> ReasoningPath:

@@ -16,8 +16,8 @@ from sutra.learning import lexicon as lx
 from sutra.learning import nlp
 from sutra.learning.entities import entity_id, mention
 from sutra.learning.relations import Fact, extract_facts
-from sutra.reasoning import causal, consensus
-from sutra.reasoning.explain import cited_sources, name_of, path_of, proof_path
+from sutra.reasoning import causal, consensus, spatial, temporal
+from sutra.reasoning.explain import cited_sources, name_of, path_of, proof_path, step_of, timeline_step
 from sutra.reasoning.inference import Chainer
 from sutra.reasoning.paths import Candidate, expand_members, search
 from sutra.reasoning.query import QueryPlan, analyze, declarative
@@ -51,6 +51,11 @@ class Reasoner:
         if plan.unresolved:
             names = ", ".join(repr(n) for n in plan.unresolved)
             return self._unknown(plan, f"nothing is known about {names}")
+        if plan.intent == "how" and len(plan.focus) >= 2:
+            return self._route(plan)
+        order = next((w for w in plan.predicate if w in ("before", "after")), None)
+        if order and len(plan.focus) >= 2:
+            return self._ordered(plan, before=order == "before")
         if plan.intent == "yesno":
             return self._yes_no(plan)
         if plan.focus and plan.relations:
@@ -149,6 +154,81 @@ class Reasoner:
             plan=plan.to_dict(),
         )
 
+    # ---- time and space ----
+
+    def _ordered(self, plan: QueryPlan, before: bool) -> Answer:
+        """ "Where was X before Y?": X's timeline for the asked relation, the value next to Y's latest."""
+        relation = next((r for r in plan.relations if r not in ("before", "after")), "located_in")
+        subject, anchor = plan.focus[0], plan.focus[1]
+        for start in subject.entity_ids:
+            found = temporal.neighbour(
+                temporal.timeline(self.store, start, relation), set(anchor.entity_ids), before
+            )
+            if found:
+                at, other = found
+                steps = [timeline_step(self.store, e) for e in ((other, at) if before else (at, other))]
+                path = ReasoningPath(
+                    answer=name_of(self.store, other.value), steps=steps, score=0.9, kind="timeline"
+                )
+                return Answer(
+                    plan.question,
+                    path.answer,
+                    "answered",
+                    0.9,
+                    paths=[path],
+                    sources=cited_sources([path]),
+                    items=[path.answer],
+                    plan=plan.to_dict(),
+                )
+        word = "before" if before else "after"
+        return self._unknown(plan, f"no recorded {relation} of {subject.text!r} {word} {anchor.text!r}")
+
+    def _route(self, plan: QueryPlan) -> Answer:
+        """ "How do you go from A to B?": the chain of directional facts from A to B, as compass steps."""
+        start, goal = plan.focus[0], plan.focus[-1]
+        for a in start.entity_ids:
+            for b in goal.entity_ids:
+                steps = spatial.walk(self.store, a, b, self.settings.max_hops * 2)
+                if steps:
+                    moves = spatial.compass(steps)
+                    path = ReasoningPath(
+                        answer=", ".join(moves),
+                        steps=[step_of(self.store, e) for e, _ in steps],
+                        score=0.95,
+                        kind="route",
+                    )
+                    words = ", then ".join(spatial.COMPASS_WORDS.get(m, m) for m in moves)
+                    return Answer(
+                        plan.question,
+                        words,
+                        "answered",
+                        0.95,
+                        paths=[path],
+                        items=moves,
+                        sources=cited_sources([path]),
+                        plan=plan.to_dict(),
+                    )
+        return self._unknown(plan, f"no chain of directions links {start.text!r} to {goal.text!r}")
+
+    def _spatial(
+        self, fact: Fact, subjects: list[str], targets: set[str]
+    ) -> tuple[str | None, list[ReasoningPath], float]:
+        if fact.relation not in spatial.OFFSETS:
+            return None, [], 0.0
+        for subject in subjects:
+            for target in sorted(targets):
+                steps = spatial.walk(self.store, target, subject, self.settings.max_hops * 2)
+                if steps:
+                    yes = spatial.holds(fact.relation, spatial.offset_of(steps)) != fact.negated
+                    path = ReasoningPath(
+                        answer=name_of(self.store, subject),
+                        steps=[step_of(self.store, e) for e, _ in steps],
+                        score=0.9,
+                        kind="spatial",
+                    )
+                    return ("yes" if yes else "no"), [path], 0.9
+        return None, [], 0.0
+
     # ---- yes/no and true/false: look for a proof of the claim or of its negation ----
 
     def _claim_facts(self, text: str) -> list[Fact]:
@@ -204,6 +284,9 @@ class Reasoner:
         inferred = self._inferred(fact, subjects, target | {entity_id(fact.object.key)})
         if inferred[0] is not None:
             return inferred
+        placed = self._spatial(fact, subjects, target)
+        if placed[0] is not None:
+            return placed
         if others:
             best = max(others, key=lambda c: c.score)
             return ("yes" if fact.negated else "no"), [path_of(self.store, best)], best.score * 0.9

@@ -147,6 +147,7 @@ def association_to_dict(a: Association, *, with_seq: bool) -> dict[str, Any]:
     d["attrs"] = dict(a.attrs)
     if with_seq:
         d["seq"], d["last_seq"], d["closed_seq"] = a.seq, a.last_seq, a.closed_seq
+        d["history"] = [list(h) for h in a.history]
     return d
 
 
@@ -161,6 +162,7 @@ def association_from_dict(d: Any) -> Association:
             seq=d.get("seq", 0),
             last_seq=d.get("last_seq", 0),
             closed_seq=d.get("closed_seq"),
+            history=[list(h) for h in d.get("history", [])],
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CodecError(f"bad association record ({exc!r})") from exc

@@ -159,6 +159,7 @@ class Graph:
             new = inc
             new.sources, new.statements = _union([], inc.sources), _union([], inc.statements)
             new.seq, new.last_seq, new.closed_seq = self.seq, self.seq, None
+            new.history = [_assertion(self.seq, inc)]
         else:
             shape = ("source", "target", "type", "relation", "negated")
             if any(getattr(old, f) != getattr(inc, f) for f in shape):
@@ -176,6 +177,7 @@ class Graph:
                 valid_to=inc.valid_to if reopened or old.valid_to is None else old.valid_to,
                 last_seq=self.seq,
                 closed_seq=None,
+                history=[*old.history, _assertion(self.seq, inc)],
             )
         self._set_assoc(new)
 
@@ -358,6 +360,11 @@ def _union(old: list[str], new: Iterable[str]) -> list[str]:
         out.pop(item, None)
         out[item] = None
     return list(out)
+
+
+def _assertion(seq: int, inc: Association) -> list[Any]:
+    """One entry of an association's timeline: when (store order) and by which statement."""
+    return [seq, inc.statements[-1] if inc.statements else None]
 
 
 def _merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
