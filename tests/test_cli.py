@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from typer.testing import CliRunner
 
+from sutra import cli
 from sutra.cli import app
+from sutra.engine import MAX_TEXT_CHARS, LearnReport
 
 if TYPE_CHECKING:
     from sutra.engine import Sutra
@@ -83,6 +86,10 @@ def test_learn_then_ask_json(tmp_path: Path) -> None:
     assert answer["sources"] == ["s1"]
     code, stdout, _ = run("ask", "Where is Mary?", "--explain", "--data", data)
     assert code == 0 and "bathroom" in stdout and "s1" in stdout
+    code, stdout, stderr = run("learn", "!!!", "--data", data)  # nothing learnable: a note, not an error
+    assert code == 0, stderr
+    assert "0 statements" in stdout
+    assert "note: nothing learnable was found" in stderr
 
 
 def test_unknown_answer_says_why(tmp_path: Path) -> None:
@@ -98,16 +105,24 @@ def test_ingest_stats_forget(tmp_path: Path) -> None:
     notes = tmp_path / "notes.md"
     text = "# Office\n\nJohn went to the kitchen.\n\nSandra went to the garden.\n"
     notes.write_text(text, encoding="utf-8")
-    data = str(tmp_path / "d")
+    data = str(tmp_path / "d")  # inside the folder that is ingested below
     code, stdout, stderr = run("ingest", str(notes), "--data", data)
     assert code == 0, stderr
     assert "learned 2 document" in stdout
     code, stdout, _ = run("stats", "--data", data)
     assert code == 0 and stdout.strip()
+    assert run("ask", "Where is John?", "--data", data)[0] == 0  # writes d/audit.jsonl
+    # the space's own files (audit.jsonl) are not learned when the folder holding it is ingested
+    code, stdout, stderr = run("ingest", str(tmp_path), "--data", data)
+    assert code == 0, stderr
+    assert "1 file: learned 2 documents" in stdout
+    assert "skipped 1 file:" in stdout and "audit.jsonl (inside the data directory)" in stdout
     source = f"{notes.as_posix()}:{text.index('John')}"  # ids are file:offset
     code, stdout, stderr = run("forget", source, "--data", data)
     assert code == 0, stderr
     assert "forgot" in stdout
+    code, _, stderr = run("forget", source, "--data", data)  # nothing cites it any more
+    assert_clean_error(code, stderr, f"no learned item cites source {source!r}")
 
 
 def test_second_process_gets_a_clean_locked_message(make_space: Callable[..., Sutra], tmp_path: Path) -> None:
@@ -132,3 +147,124 @@ def test_demo_answers_and_refuses(tmp_path: Path) -> None:
     assert code == 0, stderr
     assert "Learning handbook.md" in stdout
     assert "I don't know" in stdout
+
+
+# ---- bad input is refused before anything is written ----
+
+
+def test_ingest_validates_every_document_before_learning(tmp_path: Path) -> None:
+    path = tmp_path / "corpus.jsonl"
+    rows = [{"id": "a", "text": "Mary went home."}, {"id": "b", "text": "x" * (MAX_TEXT_CHARS + 1)}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    code, _, stderr = run("ingest", str(path), "--data", str(tmp_path / "d"))
+    assert_clean_error(code, stderr, "corpus.jsonl:2: document 'b' is")
+    assert "split it into smaller documents" in stderr
+    assert not (tmp_path / "d").exists()
+
+
+def test_duplicate_ids_within_one_ingest(tmp_path: Path) -> None:
+    path = tmp_path / "corpus.jsonl"
+    path.write_text('{"id": "a", "text": "One."}\n{"id": "a", "text": "Two."}\n', encoding="utf-8")
+    code, _, stderr = run("ingest", str(path), "--data", str(tmp_path / "d"))
+    assert_clean_error(code, stderr, "corpus.jsonl:2: duplicate document id 'a' (also at")
+    assert "corpus.jsonl:1)" in stderr
+    assert not (tmp_path / "d").exists()
+
+
+def test_file_name_that_is_not_utf8(tmp_path: Path) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "caf\udce9.txt").write_text("Mary went home.", encoding="utf-8")
+    code, _, stderr = run("ingest", str(folder), "--data", str(tmp_path / "d"))
+    assert_clean_error(code, stderr, "caf\\udce9.txt': the file name is not valid UTF-8")
+    assert not (tmp_path / "d").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [
+        (["learn", "The cat is \udcff happy."], "TEXT"),
+        (["learn", "The cat is happy.", "--source", "s\udcfe"], "--source"),
+        (["learn", "The cat is happy.", "--time", "2024\udcff"], "--time"),
+        (["ask", "Where is \udcff?"], "QUESTION"),
+        (["forget", "s\udcff"], "SOURCE"),
+    ],
+)
+def test_arguments_that_are_not_utf8(tmp_path: Path, args: list[str], name: str) -> None:
+    code, _, stderr = run(*args, "--data", str(tmp_path / "d"))
+    assert_clean_error(code, stderr, f"{name} is not valid UTF-8 (byte 0x")
+    assert not (tmp_path / "d").exists()
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2024-13-01", "May 1st", ""])
+def test_time_must_be_iso_8601(tmp_path: Path, value: str) -> None:
+    code, _, stderr = run("learn", "Mary went home.", "--time", value, "--data", str(tmp_path / "d"))
+    assert_clean_error(code, stderr, f"--time {value!r} is not an ISO-8601 date or datetime; e.g. 2024-05-01")
+    assert not (tmp_path / "d").exists()
+
+
+@pytest.mark.parametrize("args", [["ask", "Where is Mary?"], ["stats"], ["forget", "s1"], ["audit", "q:1"]])
+def test_read_only_commands_refuse_a_space_that_does_not_exist(tmp_path: Path, args: list[str]) -> None:
+    missing = tmp_path / "typo"
+    code, _, stderr = run(*args, "--data", str(missing))
+    assert_clean_error(code, stderr, f"no Sutra space at {missing}; learn or ingest something first")
+    assert not missing.exists()
+    (tmp_path / "empty").mkdir()  # an empty folder is not a space either, and stays empty
+    code, _, stderr = run(*args, "--data", str(tmp_path / "empty"))
+    assert_clean_error(code, stderr, "no Sutra space at")
+    assert not any((tmp_path / "empty").iterdir())
+
+
+@pytest.mark.parametrize("source", ["", "   "])
+def test_forget_an_empty_source(tmp_path: Path, source: str) -> None:
+    code, _, stderr = run("forget", source, "--data", str(tmp_path / "d"))
+    assert_clean_error(code, stderr, "nothing to forget: SOURCE is empty")
+
+
+def test_interrupted_ingest_says_what_was_committed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "corpus.jsonl"
+    path.write_text("".join(json.dumps({"id": f"d{i}", "text": "Mary went home."}) + "\n" for i in range(5)))
+
+    class Interrupted:
+        def learn_documents(self, docs: Iterable[Any], *, batch_size: int, progress: Any) -> LearnReport:
+            batch = [doc for doc, _ in zip(docs, range(batch_size), strict=False)]
+            progress(len(batch))  # the first batch is committed, then Ctrl-C arrives
+            raise KeyboardInterrupt
+
+    @contextmanager
+    def engine(data: Path | None, **_: Any) -> Iterator[Interrupted]:
+        yield Interrupted()
+
+    monkeypatch.setattr(cli, "_engine", engine)
+    code, _, stderr = run("ingest", str(path), "--batch-size", "2", "--data", str(tmp_path / "d"))
+    assert code == 130
+    assert "interrupted: 2 of 5 documents were learned and committed" in stderr
+    assert "the other 3 were not learned" in stderr
+    assert "Traceback" not in stderr
+
+
+def _tiny_set(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / "corpus.jsonl").write_text('{"id": "c1", "text": "Mary went home."}\n', encoding="utf-8")
+    question = {"id": "q1", "question": "Where is Mary?", "answers": ["home"], "context_ids": ["c1"]}
+    (folder / "questions.jsonl").write_text(json.dumps(question) + "\n", encoding="utf-8")
+    return folder
+
+
+def test_eval_checks_the_report_path_before_running(tmp_path: Path) -> None:
+    folder = _tiny_set(tmp_path / "set")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    code, _, stderr = run("eval", str(folder), "--json", str(blocker / "out.json"))
+    assert_clean_error(code, stderr, "out.json: cannot write the report there")
+    code, _, stderr = run("eval", str(folder), "--json", str(tmp_path))
+    assert_clean_error(code, stderr, "is a folder; give a file name for the report")
+
+
+def test_eval_that_fails_leaves_no_report_behind(tmp_path: Path) -> None:
+    folder = _tiny_set(tmp_path / "set")
+    (folder / "questions.jsonl").write_text('{"id": "q1", "question": \n', encoding="utf-8")
+    report = tmp_path / "reports" / "out.json"
+    code, _, stderr = run("eval", str(folder), "--json", str(report))
+    assert_clean_error(code, stderr, "questions.jsonl:1: not valid JSON")
+    assert not report.exists()

@@ -2,7 +2,9 @@
 
 Every command takes `--data DIR` (default: `Settings().data_dir`). A `SutraError` becomes one red line on
 stderr and exit code 2 for bad input (InputError, ConfigError, NotFoundError) or 1 for anything else
-(a locked or corrupt store, a missing model); `sutra --debug ...` shows the traceback instead.
+(a locked or corrupt store, a missing model); `sutra --debug ...` shows the traceback instead. Arguments are
+checked (UTF-8, ISO-8601 `--time`) before a space is opened; the read-only commands (`ask`, `stats`,
+`forget`, `audit`) refuse a `--data` folder that is not a space yet instead of creating one.
 """
 
 from __future__ import annotations
@@ -26,7 +28,15 @@ from rich.table import Table
 from sutra.answer import Answer
 from sutra.config import Settings
 from sutra.errors import ConfigError, InputError, NotFoundError, SutraError
-from sutra.readers import collect_files, documents_from_text, read_paths
+from sutra.readers import (
+    check_time,
+    check_utf8,
+    documents_from_text,
+    read_located,
+    select_files,
+    shown,
+    validate_files,
+)
 
 if TYPE_CHECKING:
     from sutra.engine import Sutra
@@ -63,19 +73,38 @@ def _handled() -> Iterator[None]:
     except SutraError as exc:
         if _state["debug"]:
             raise
-        err.print(f"[bold red]error:[/bold red] {escape(str(exc))}")
+        err.print(f"[bold red]error:[/bold red] {escape(_printable(str(exc)))}")
         raise typer.Exit(2 if isinstance(exc, InputError | ConfigError | NotFoundError) else 1) from None
     except KeyboardInterrupt:
         err.print("[red]interrupted[/red]")
         raise typer.Exit(130) from None
 
 
+def _printable(message: str) -> str:
+    """Text that can always be written out: bytes that were not UTF-8 (surrogate escapes) as `\\udcXX`."""
+    return message.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _data_dir(data: Path | None) -> Path:
+    return data if data is not None else Settings().data_dir
+
+
 @contextmanager
-def _engine(data: Path | None) -> Iterator[Sutra]:
+def _engine(data: Path | None, *, existing: bool = False) -> Iterator[Sutra]:
+    """Open the space at `data`; with `existing` (read-only commands) refuse a folder that is not a space yet,
+    rather than creating an empty one and answering from it."""
+    settings = Settings()
+    directory = data if data is not None else settings.data_dir
+    if existing:
+        from sutra.store.manifest import MANIFEST_NAME
+
+        if not (directory / MANIFEST_NAME).is_file():
+            raise NotFoundError(
+                f"no Sutra space at {shown(directory)}; learn or ingest something first, or check --data"
+            )
     from sutra.engine import Sutra  # imported late: `sutra --help` should not load spaCy and onnxruntime
 
-    settings = Settings()
-    with Sutra(data if data is not None else settings.data_dir, settings=settings) as engine:
+    with Sutra(directory, settings=settings) as engine:
         yield engine
 
 
@@ -91,11 +120,27 @@ def learn(
 ) -> None:
     """Learn one piece of text."""
     with _handled():
+        check_utf8(text, "TEXT")
         if not text.strip():
             raise InputError("nothing to learn: TEXT is empty; pass the text in quotes")
+        if source is not None:
+            check_utf8(source, "--source")
+            if not source.strip():
+                raise InputError("--source is empty; give the id to cite, or leave --source out")
+        if time is not None:
+            check_utf8(time, "--time")
+            check_time(time, "--time")
+        from sutra.engine import MAX_TEXT_CHARS
+
+        if len(text) > MAX_TEXT_CHARS:  # the engine's limit, checked before the space is opened or created
+            raise InputError(
+                f"TEXT is {len(text):,} characters, more than the {MAX_TEXT_CHARS:,} Sutra learns as one "
+                "document; split it, or put it in a file for `sutra ingest`"
+            )
         with _engine(data) as engine:
             report = engine.learn(text, source=source, time=time)
         out.print(_learn_summary(report))
+        _note_if_nothing_learned(report)
 
 
 @app.command()
@@ -104,18 +149,44 @@ def ingest(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Documents per batch.")] = 64,
     data: DataOption = None,
 ) -> None:
-    """Learn files and folders; every paragraph, row or line becomes a document with its own source id."""
+    """Learn files and folders; every paragraph, row or line becomes a document with its own source id.
+
+    Files inside the data directory, or inside any folder that is a Sutra space, are skipped.
+    """
     with _handled():
-        files = collect_files(paths)
-        # A full read first validates every file (a bad line 9,000 fails before anything is learned) and
-        # gives the progress bar its total.
-        total = sum(1 for _ in read_paths(files))
-        with _engine(data) as engine, _progress() as progress:
-            task = progress.add_task("learning", total=total)
-            report = engine.learn_documents(
-                read_paths(files), batch_size=batch_size, progress=lambda n: progress.advance(task, n)
-            )
-        out.print(f"{_count(len(files), 'file')}: " + _learn_summary(report))
+        total: int | None = None
+        committed = 0
+
+        def advance(n: int) -> None:
+            nonlocal committed
+            committed += n  # called by the engine once a batch is committed
+            progress.advance(task, n)
+
+        try:
+            selection = select_files(paths, data_dir=_data_dir(data))
+            # A full read first applies every check learning would (a bad line 9,000 fails before anything
+            # is learned) and gives the progress bar its total.
+            total = validate_files(selection.files)
+            with _engine(data) as engine, _progress() as progress:
+                task = progress.add_task("learning", total=total)
+                documents = (doc for _, doc in read_located(selection.files))
+                report = engine.learn_documents(documents, batch_size=batch_size, progress=advance)
+        except KeyboardInterrupt:
+            if total is None or not committed:
+                err.print("[red]interrupted[/red]: nothing was learned")
+            else:
+                err.print(
+                    f"[red]interrupted[/red]: {committed:,} of {_count(total, 'document')} were learned and "
+                    f"committed before the interrupt; the other {total - committed:,} were not learned"
+                )
+            raise typer.Exit(130) from None
+        out.print(f"{_count(len(selection.files), 'file')}: " + _learn_summary(report))
+        if selection.skipped:
+            listed = ", ".join(f"{shown(path)} ({reason})" for path, reason in selection.skipped[:5])
+            more = len(selection.skipped) - 5
+            tail = f" and {more:,} more" if more > 0 else ""
+            out.print(f"skipped {_count(len(selection.skipped), 'file')}: {escape(listed)}{tail}")
+        _note_if_nothing_learned(report)
 
 
 @app.command()
@@ -127,9 +198,10 @@ def ask(
 ) -> None:
     """Answer a question from what was learned, or say "I don't know" and why."""
     with _handled():
+        check_utf8(question, "QUESTION")
         if not question.strip():
             raise InputError("nothing to ask: QUESTION is empty")
-        with _engine(data) as engine:
+        with _engine(data, existing=True) as engine:
             answer = engine.ask(question)
         if as_json:
             typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
@@ -140,11 +212,11 @@ def ask(
 @app.command()
 def stats(data: DataOption = None) -> None:
     """Counts and sizes of the space."""
-    with _handled(), _engine(data) as engine:
+    with _handled(), _engine(data, existing=True) as engine:
         values = engine.stats()
     table = Table(show_header=False, box=None)
     for key, value in _flatten(values):
-        table.add_row(key, f"{value:.3f}" if isinstance(value, float) else str(value))
+        table.add_row(key, f"{value:.3f}" if isinstance(value, float) else escape(_printable(str(value))))
     out.print(table)
 
 
@@ -154,8 +226,12 @@ def forget(
     data: DataOption = None,
 ) -> None:
     """Remove a source and everything derived only from it."""
-    with _handled(), _engine(data) as engine:
-        removed = engine.forget(source_id)
+    with _handled():
+        check_utf8(source_id, "SOURCE")
+        if not source_id.strip():
+            raise InputError("nothing to forget: SOURCE is empty; give a source id as cited in answers")
+        with _engine(data, existing=True) as engine:
+            removed = engine.forget(source_id)  # NotFoundError when nothing cites the source
     out.print(f"forgot {escape(source_id)}: {removed} item(s) removed")
 
 
@@ -165,8 +241,10 @@ def audit(
     data: DataOption = None,
 ) -> None:
     """Show the stored record of how an answer was reached."""
-    with _handled(), _engine(data) as engine:
-        record = engine.audit(audit_id)
+    with _handled():
+        check_utf8(audit_id, "AUDIT_ID")
+        with _engine(data, existing=True) as engine:
+            record = engine.audit(audit_id)
     typer.echo(json.dumps(record, ensure_ascii=False, indent=2, default=str))
 
 
@@ -208,40 +286,48 @@ def evaluate(
     from sutra.evaluation.spaces import resolve_mode
 
     with _handled():
-        dataset = load_dataset(
-            directory, extra_corpora=corpus or (), tasks=task or (), per_group=per_task, limit=limit
-        )
-        resolve_mode(context, dataset.questions)  # fail on a bad --context before loading any model
-        if dataset.ingest_only:
-            given = {
-                "--limit": limit is not None,
-                "--per-task": per_task is not None,
-                "--task": bool(task),
-                "--query-field": query_field is not None,
-                "--context": context != "auto",
-            }
-            ignored = [name for name, used in given.items() if used]
-            if ignored:
-                err.print(
-                    f"[dim]{escape(dataset.name)} has no questions.jsonl: ingest-only run, "
-                    f"{escape(', '.join(ignored))} ignored[/dim]"
-                )
-        with _progress() as progress:
+        # an unwritable --json path fails now, not after the whole evaluation has run
+        created = _claim_report_path(json_out) if json_out is not None else False
+        try:
+            dataset = load_dataset(
+                directory, extra_corpora=corpus or (), tasks=task or (), per_group=per_task, limit=limit
+            )
+            resolve_mode(context, dataset.questions)  # fail on a bad --context before loading any model
             if dataset.ingest_only:
-                learned = progress.add_task(f"{dataset.name}: learning corpus", total=len(dataset.corpus))
-                hooks = Hooks(learned=lambda n: progress.advance(learned, n))
-            else:
-                asked = progress.add_task(f"{dataset.name}: questions", total=len(dataset.questions))
-                learned = progress.add_task("documents learned", total=None)
-                hooks = Hooks(
-                    learned=lambda n: progress.advance(learned, n), asked=lambda n: progress.advance(asked, n)
-                )
-            run = run_eval(dataset, context=context, query_field=query_field, work_dir=data, hooks=hooks)
-        report = build_report(run, command=shlex.join(["sutra", *sys.argv[1:]]))
+                given = {
+                    "--limit": limit is not None,
+                    "--per-task": per_task is not None,
+                    "--task": bool(task),
+                    "--query-field": query_field is not None,
+                    "--context": context != "auto",
+                }
+                ignored = [name for name, used in given.items() if used]
+                if ignored:
+                    err.print(
+                        f"[dim]{escape(dataset.name)} has no questions.jsonl: ingest-only run, "
+                        f"{escape(', '.join(ignored))} ignored[/dim]"
+                    )
+            with _progress() as progress:
+                if dataset.ingest_only:
+                    learned = progress.add_task(f"{dataset.name}: learning corpus", total=len(dataset.corpus))
+                    hooks = Hooks(learned=lambda n: progress.advance(learned, n))
+                else:
+                    asked = progress.add_task(f"{dataset.name}: questions", total=len(dataset.questions))
+                    learned = progress.add_task("documents learned", total=None)
+                    hooks = Hooks(
+                        learned=lambda n: progress.advance(learned, n),
+                        asked=lambda n: progress.advance(asked, n),
+                    )
+                run = run_eval(dataset, context=context, query_field=query_field, work_dir=data, hooks=hooks)
+            report = build_report(run, command=shlex.join(["sutra", *sys.argv[1:]]))
+        except BaseException:
+            if created and json_out is not None:
+                json_out.unlink(missing_ok=True)  # leave no empty report behind
+            raise
         print_report(report, out)
         if json_out is not None:
             _write_json(json_out, report)
-            out.print(f"report written to {escape(str(json_out))}")
+            out.print(f"report written to {escape(shown(json_out))}")
 
 
 @app.command()
@@ -312,6 +398,14 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+def _note_if_nothing_learned(report: Any) -> None:
+    if report.documents and not report.statements:
+        err.print(
+            "[yellow]note: nothing learnable was found: no sentence gave a statement "
+            "(Sutra learns plain-English sentences such as 'Mary went to the kitchen.')[/yellow]"
+        )
+
+
 def _learn_summary(report: Any) -> str:
     return (
         f"learned {_count(report.documents, 'document')}: {_count(report.statements, 'statement')}, "
@@ -338,12 +432,28 @@ def _flatten(values: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, An
             yield f"{prefix}{key}", value
 
 
+def _claim_report_path(path: Path) -> bool:
+    """Make sure the report can be written to `path` before the run; returns whether it was created."""
+    if path.is_dir():
+        raise InputError(f"--json {shown(path)}: is a folder; give a file name for the report")
+    existed = path.exists()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise InputError(
+            f"--json {shown(path)}: cannot write the report there: {exc.strerror or exc}"
+        ) from exc
+    return not existed
+
+
 def _write_json(path: Path, report: dict[str, Any]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     except OSError as exc:
-        raise InputError(f"{path}: cannot write the report: {exc.strerror or exc}") from exc
+        raise InputError(f"{shown(path)}: cannot write the report: {exc.strerror or exc}") from exc
 
 
 if __name__ == "__main__":

@@ -125,3 +125,98 @@ def test_empty_corpus_only_folder(tmp_path: Path) -> None:
     (tmp_path / "corpus.jsonl").write_text("\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"corpus\.jsonl: no documents in the file"):
         load_dataset(tmp_path)
+
+
+# ---- only the set's own files and explicit corpora can fail a load ----
+
+REMOTE_Q = json.dumps({"id": "q", "question": "x", "support": ["far"]})
+
+
+def _corpus_only(folder: Path, text: str) -> Path:
+    folder.mkdir()
+    (folder / "corpus.jsonl").write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_a_broken_unrelated_sibling_does_not_fail_the_set(tmp_path: Path) -> None:
+    _corpus_only(tmp_path / "aaa-broken", "{not json\n")
+    _corpus_only(tmp_path / "shared", json.dumps({"id": "far", "text": "A fact."}) + "\n")
+    folder = _write_set(tmp_path / "set", [GOOD_ROW], [REMOTE_Q])
+    ds = load_dataset(folder)
+    assert ds.corpus["far"].text == "A fact."
+    assert [p.parent.name for p in ds.corpus_files] == ["set", "shared"]
+    # a set that needs nothing from its siblings never reads them
+    own = _write_set(tmp_path / "own", [GOOD_ROW], [GOOD_Q])
+    assert load_dataset(own).corpus_files == [own / "corpus.jsonl"]
+
+
+def test_ids_still_missing_mention_the_siblings_passed_over(tmp_path: Path) -> None:
+    _corpus_only(tmp_path / "aaa-broken", "{not json\n")
+    folder = _write_set(tmp_path / "set", [GOOD_ROW], [REMOTE_Q])
+    with pytest.raises(
+        InputError, match=r"not found, e\.g\. far; .*passed over: .*aaa-broken/corpus\.jsonl:1"
+    ):
+        load_dataset(folder)
+
+
+def test_explicit_corpus_must_be_valid(tmp_path: Path) -> None:
+    folder = _write_set(tmp_path / "set", [GOOD_ROW], [GOOD_Q])
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text("{not json\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"extra\.jsonl:1: not valid JSON"):
+        load_dataset(folder, extra_corpora=[extra])
+
+
+@pytest.mark.parametrize(
+    ("meta", "message"),
+    [
+        (
+            {"task1_context_ids": "c1"},
+            r"'meta\.task1_context_ids' must be a list of corpus ids \(strings\), got str",
+        ),
+        ({"task1_context_ids": ["c1", 2]}, r"'meta\.task1_context_ids' must be .*non-string"),
+    ],
+)
+def test_task1_context_ids_must_be_a_list(tmp_path: Path, meta: dict[str, object], message: str) -> None:
+    question = json.dumps({"id": "q", "question": "x", "meta": meta})
+    folder = _write_set(tmp_path / "set", [GOOD_ROW], [question])
+    with pytest.raises(InputError, match=r"questions\.jsonl:1: " + message):
+        load_dataset(folder)
+
+
+def test_task1_context_ids_list_is_resolved(tmp_path: Path) -> None:
+    question = json.dumps({"id": "q", "question": "x", "meta": {"task1_context_ids": ["nope"]}})
+    folder = _write_set(tmp_path / "set", [GOOD_ROW], [question])
+    with pytest.raises(InputError, match=r"1 referenced corpus id\(s\) not found, e\.g\. nope"):
+        load_dataset(folder)
+
+
+@pytest.mark.parametrize("name", ["questions.jsonl", "corpus.jsonl"])
+def test_set_files_that_are_folders(tmp_path: Path, name: str) -> None:
+    folder = _write_set(tmp_path / "set", [GOOD_ROW], [GOOD_Q])
+    (folder / name).unlink()
+    (folder / name).mkdir()
+    with pytest.raises(InputError, match=rf"{name}: is a folder or other non-file; it must be a JSONL file"):
+        load_dataset(folder)
+
+
+def test_question_lines_nested_too_deeply(tmp_path: Path) -> None:
+    folder = _write_set(tmp_path / "set", [GOOD_ROW], [GOOD_Q, "[" * 100_000 + "]" * 100_000])
+    with pytest.raises(InputError, match=r"questions\.jsonl:2: not valid JSON.*nested too deeply"):
+        load_dataset(folder)
+
+
+def test_raw_line_separators_inside_strings(tmp_path: Path) -> None:
+    row = json.dumps({"id": "c1", "text": "Mary\u2028went\x85home.\r"}, ensure_ascii=False)
+    question = json.dumps(
+        {"id": "q1", "question": "Where\u2029is Mary?", "context_ids": ["c1"]}, ensure_ascii=False
+    )
+    folder = _write_set(tmp_path / "set", [row, json.dumps({"id": "c2", "text": "x"})], [question])
+    ds = load_dataset(folder)
+    assert ds.corpus["c1"].text == "Mary\u2028went\x85home."
+    assert list(ds.corpus) == ["c1", "c2"]
+    assert ds.questions[0].question == "Where\u2029is Mary?"
+    (folder / "corpus.jsonl").write_bytes(
+        b'{"id": "c1", "text": "CRLF lines."}\r\n{"id": "c2", "text": "y"}\r\n'
+    )
+    assert [d.text for d in load_dataset(folder).corpus.values()] == ["CRLF lines.", "y"]

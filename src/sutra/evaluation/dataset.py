@@ -4,14 +4,15 @@ A folder with a `corpus.jsonl` and no `questions.jsonl` (WorldTree) is a corpus-
 questions (`Dataset.ingest_only`) and is evaluated by learning the whole corpus once.
 
 Every problem is an `InputError` naming the file and line. Ids a question refers to (`support`,
-`context_ids`, `meta.task1_context_ids`) must resolve; ids missing from the set's own corpus are looked up in
-the corpus-only folders beside it (EntailmentBank's questions point into `../worldtree/corpus.jsonl`), or in
-corpora given explicitly.
+`context_ids`, `meta.task1_context_ids`, each a list of ids) must resolve; ids missing from the set's own
+corpus are looked up in corpora given explicitly, then in the corpus-only folders beside it (EntailmentBank's
+questions point into `../worldtree/corpus.jsonl`). Only the set's own files and explicit corpora must be
+valid: a sibling folder whose corpus cannot be read is passed over (and named if ids stay missing), so an
+unrelated broken folder next to the set never fails its run.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +20,10 @@ from typing import Any
 
 from sutra.errors import InputError
 from sutra.model import Document
-from sutra.readers import document_from_json
+from sutra.readers import document_from_json, parse_json_line
 
 REFERENCE_FIELDS = ("support", "context_ids")
+META_REFERENCE_FIELDS = ("task1_context_ids",)
 LABELS = frozenset({"true", "false", "unknown", "yes", "no", "maybe"})
 
 
@@ -85,6 +87,9 @@ def load_dataset(
         raise InputError(f"{root}: not a folder; give the folder that holds corpus.jsonl and questions.jsonl")
     questions_file = root / "questions.jsonl"
     own_corpus = root / "corpus.jsonl"
+    for file in (questions_file, own_corpus):
+        if file.exists() and not file.is_file():
+            raise InputError(f"{file}: is a folder or other non-file; it must be a JSONL file")
     if not questions_file.is_file() and not own_corpus.is_file():
         raise InputError(
             f"{root}: no questions.jsonl or corpus.jsonl here; an evaluation folder holds questions.jsonl "
@@ -110,26 +115,15 @@ def load_dataset(
     questions = _read_questions(questions_file)
 
     missing = _unresolved(questions, corpus)
+    unreadable: list[str] = []
     if missing:
-        # Corpus-only sibling folders (no questions of their own) are shared fact corpora.
-        here = root.resolve()
-        for sibling in sorted(p for p in here.parent.iterdir() if p.is_dir() and p != here):
-            shared = sibling / "corpus.jsonl"
-            if shared.is_file() and not (sibling / "questions.jsonl").exists():
-                rows: dict[str, Document] = {}
-                _read_corpus(shared, rows)
-                if missing & rows.keys():
-                    corpus_files.append(shared)
-                    for doc_id, doc in rows.items():
-                        corpus.setdefault(doc_id, doc)
-                    missing = _unresolved(questions, corpus)
-            if not missing:
-                break
+        missing = _from_siblings(root, questions, corpus, corpus_files, missing, unreadable)
     if missing:
         example = sorted(missing)[:3]
+        passed_over = f" (unreadable corpora passed over: {'; '.join(unreadable)})" if unreadable else ""
         raise InputError(
             f"{questions_file}: {len(missing)} referenced corpus id(s) not found, e.g. {', '.join(example)}; "
-            "add the corpus that holds them with --corpus"
+            f"add the corpus that holds them with --corpus{passed_over}"
         )
 
     wanted = {str(t) for t in tasks}
@@ -152,6 +146,42 @@ def load_dataset(
             raise InputError(f"--limit must be at least 1, got {limit}")
         questions = questions[:limit]
     return Dataset(name=root.name, path=root, corpus=corpus, questions=questions, corpus_files=corpus_files)
+
+
+def _from_siblings(
+    root: Path,
+    questions: Sequence[Question],
+    corpus: dict[str, Document],
+    corpus_files: list[Path],
+    missing: set[str],
+    unreadable: list[str],
+) -> set[str]:
+    """Resolve `missing` ids from corpus-only sibling folders (no questions of their own: shared fact
+    corpora); returns the ids still missing. A sibling whose corpus fails to load is skipped and its error
+    added to `unreadable`: it is not part of this set unless it holds the ids, and then the error says so."""
+    here = root.resolve()
+    try:
+        siblings = sorted(p for p in here.parent.iterdir() if p.is_dir() and p != here)
+    except OSError:
+        return missing
+    for sibling in siblings:
+        shared = sibling / "corpus.jsonl"
+        if not shared.is_file() or (sibling / "questions.jsonl").exists():
+            continue
+        rows: dict[str, Document] = {}
+        try:
+            _read_corpus(shared, rows)
+        except InputError as exc:
+            unreadable.append(str(exc))
+            continue
+        if missing & rows.keys():
+            corpus_files.append(shared)
+            for doc_id, doc in rows.items():
+                corpus.setdefault(doc_id, doc)
+            missing = _unresolved(questions, corpus)
+        if not missing:
+            break
+    return missing
 
 
 def _corpus_file(path: Path) -> Path:
@@ -177,10 +207,7 @@ def _read_questions(file: Path) -> list[Question]:
     seen: set[str] = set()
     for number, line in _lines(file):
         where = f"{file}:{number}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from exc
+        row = parse_json_line(line, where=where)
         if not isinstance(row, dict):
             raise InputError(f"{where}: expected a JSON object")
         question = _question(row, where)
@@ -212,6 +239,11 @@ def _question(row: dict[str, Any], where: str) -> Question:
     meta = row.get("meta") or {}
     if not isinstance(meta, dict):
         raise InputError(f"{where}: 'meta' must be a JSON object")
+    for key in META_REFERENCE_FIELDS:
+        value = meta.get(key)
+        if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
+            got = type(value).__name__ if not isinstance(value, list) else "a list with non-string items"
+            raise InputError(f"{where}: 'meta.{key}' must be a list of corpus ids (strings), got {got}")
     return Question(
         id=row["id"],
         question=row["question"],
@@ -225,7 +257,8 @@ def _question(row: dict[str, Any], where: str) -> Question:
 
 def _lines(file: Path) -> Iterable[tuple[int, str]]:
     try:
-        with file.open(encoding="utf-8") as handle:
+        # newline="\n": a JSONL line ends at "\n" only (U+2028 and the like may stand raw inside strings)
+        with file.open(encoding="utf-8", newline="\n") as handle:
             for number, line in enumerate(handle, start=1):
                 if line.strip():
                     yield number, line
@@ -236,8 +269,8 @@ def _lines(file: Path) -> Iterable[tuple[int, str]]:
 
 
 def referenced_ids(question: Question) -> list[str]:
-    extra = question.meta.get("task1_context_ids") or []
-    return [*question.support, *question.context_ids, *(i for i in extra if isinstance(i, str))]
+    extra = [i for key in META_REFERENCE_FIELDS for i in question.meta.get(key) or []]
+    return [*question.support, *question.context_ids, *extra]
 
 
 def _unresolved(questions: Sequence[Question], corpus: dict[str, Document]) -> set[str]:
