@@ -80,7 +80,10 @@ def _naming_modifier(token: Any, head: Any) -> bool:
         return False
     if token.dep_ in ("compound", "flat"):
         return True
-    return token.dep_ == "amod" and token.pos_ == "ADJ" and token.lower_ not in NON_NAMING_ADJECTIVES
+    # the tagger sometimes calls a colour adjective a proper noun ("the red square"): the dependency decides
+    return (
+        token.dep_ == "amod" and token.pos_ in ("ADJ", "PROPN") and token.lower_ not in NON_NAMING_ADJECTIVES
+    )
 
 
 def _compound_tokens(head: Any) -> list[Any]:

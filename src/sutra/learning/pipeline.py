@@ -121,7 +121,7 @@ class Learner:
             seen.setdefault(fact.subject.key, fact.subject)
             seen.setdefault(fact.object.key, fact.object)
         for tok in sent:
-            if tok.pos_ in ("NOUN", "PROPN") and tok.dep_ not in ("compound", "flat"):
+            if tok.pos_ in ("NOUN", "PROPN") and tok.dep_ not in ("compound", "flat", "amod"):
                 ref = mention(tok)
                 if ref:
                     seen.setdefault(ref.key, ref)

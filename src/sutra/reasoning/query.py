@@ -146,7 +146,8 @@ def declarative(question: str) -> str | None:
     if chunk is None:
         return None
     rest = parsed[chunk.end :].text
-    return f"{chunk.text} {tokens[0].lower_} {rest}".strip() + "."
+    subject = chunk.text[:1].upper() + chunk.text[1:]  # capitalised, as the parser expects a sentence
+    return f"{subject} {tokens[0].lower_} {rest}".strip() + "."
 
 
 def analyze(question: str, store: Store) -> QueryPlan:
