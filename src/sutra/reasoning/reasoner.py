@@ -16,7 +16,7 @@ from sutra.learning import lexicon as lx
 from sutra.learning import nlp
 from sutra.learning.entities import entity_id, mention
 from sutra.learning.relations import Fact, extract_facts
-from sutra.reasoning import causal, consensus, spatial, temporal
+from sutra.reasoning import causal, consensus, evidence, spatial, temporal
 from sutra.reasoning.explain import cited_sources, name_of, path_of, proof_path, step_of, timeline_step
 from sutra.reasoning.inference import Chainer
 from sutra.reasoning.paths import Candidate, expand_members, search
@@ -344,15 +344,13 @@ class Reasoner:
 
     def _text_match(self, plan: QueryPlan) -> Answer:
         vector = self.embed(plan.question) if self.embed else None
-        seeds = find_seeds(self.store, plan.question, vector, k=8)
+        seeds = find_seeds(self.store, plan.question, vector, k=16)
         if not seeds:
             return self._unknown(plan, "no stored statement is related to the question")
         best = max(seeds, key=lambda s: s.similarity)
         if best.similarity < TEXT_MATCH_MIN_SIMILARITY:
             return self._unknown(plan, f"the closest stored statement is only {best.similarity:.2f} similar")
-        chosen = [
-            s for s in sorted(seeds, key=lambda s: -s.similarity) if s.similarity >= 0.9 * best.similarity
-        ][:4]
+        chosen = evidence.select(self.store, plan.question, seeds)
         paths = []
         for seed in chosen:
             concept = self.store.get_concept(seed.concept_id)
