@@ -20,7 +20,9 @@ def default_data_dir() -> Path:
 
 
 def default_model_dir() -> Path:
-    return Path(os.environ.get("SUTRA_MODEL_DIR") or platformdirs.user_cache_dir("sutra")) / "models"
+    """SUTRA_MODEL_DIR names the models folder itself; the default is the user cache's `sutra/models`."""
+    override = os.environ.get("SUTRA_MODEL_DIR")
+    return Path(override) if override else Path(platformdirs.user_cache_dir("sutra")) / "models"
 
 
 @dataclass(frozen=True, slots=True)

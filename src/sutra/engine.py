@@ -194,5 +194,5 @@ class Sutra:
     def stats(self) -> dict[str, Any]:
         stats = dict(self.store.stats())
         stats["statements"] = len(self.store.concepts(ConceptKind.STATEMENT))
-        stats["data_dir"] = str(self.settings.data_dir)
+        stats["rules"] = len(self.store.concepts(ConceptKind.RULE))
         return stats

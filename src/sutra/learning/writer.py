@@ -141,37 +141,21 @@ class BatchWriter:
     def _carry_along(self, holder: str, place: str, st: Statement, sid: str, support: list[str]) -> None:
         """What the holder carries moves with it, so each carried thing's own timeline stays complete."""
         for aid, (thing, negated) in list(self.current.get(holder, "has").items()):
-            if negated or aid in self._fresh:
-                continue
-            self._close_where(thing, "located_in", lambda target, neg: True)
-            why = [s for s in (*support, self._source_of(aid)) if s and s != st.source]
-            self._edge(
-                thing,
-                "located_in",
-                place,
-                st,
-                sid,
-                assoc_type=AssociationType.SEMANTIC,
-                support=list(dict.fromkeys(why)),
-            )
+            if not negated and aid not in self._fresh:
+                self._relocate(thing, place, st, sid, [*support, self._source_of(aid)])
 
     def _at_holder(self, holder: str, thing: str, st: Statement, sid: str, support: list[str]) -> None:
         """A thing taken or released is where its holder is: "Mary dropped the football" (in the garden)."""
         for aid, (place, negated) in list(self.current.get(holder, "located_in").items()):
-            if negated:
-                continue
-            self._close_where(thing, "located_in", lambda target, neg: True)
-            where = [s for s in (*support, self._source_of(aid)) if s and s != st.source]
-            self._edge(
-                thing,
-                "located_in",
-                place,
-                st,
-                sid,
-                assoc_type=AssociationType.SEMANTIC,
-                support=list(dict.fromkeys(where)),
-            )
-            return
+            if not negated:
+                self._relocate(thing, place, st, sid, [*support, self._source_of(aid)])
+                return
+
+    def _relocate(self, thing: str, place: str, st: Statement, sid: str, why: list[str | None]) -> None:
+        """A derived location: it ends the thing's previous one and cites what it was derived from."""
+        self._close_where(thing, "located_in", lambda target, neg: True)
+        support = list(dict.fromkeys(s for s in why if s and s != st.source))
+        self._edge(thing, "located_in", place, st, sid, assoc_type=AssociationType.SEMANTIC, support=support)
 
     def _source_of(self, aid: str) -> str | None:
         """The newest source of an edge, whether already stored or planned earlier in this batch."""
