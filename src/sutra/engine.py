@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from sutra.config import Settings
 from sutra.embedding import get_embedder
 from sutra.embedding.base import Embedder
 from sutra.errors import NotFoundError
-from sutra.learning.pipeline import Learner
+from sutra.learning.pipeline import Learner, Statement
 from sutra.learning.writer import BatchWriter
 from sutra.model import ConceptKind, Document, ForgetSource, content_id
 from sutra.reasoning.reasoner import Reasoner
@@ -129,15 +130,23 @@ class Sutra:
         the batches before it committed.
         """
         report = LearnReport()
-        for batch in _batches(validation.documents(docs), batch_size):
-            report.add(self._learn_batch(batch))
-            if progress:
-                progress(len(batch))
+        batches = list(_batches(validation.documents(docs), batch_size))
+        # Parsing the next batch overlaps embedding and committing this one: the parser is mostly
+        # single-threaded Python, the embedder runs native code without the GIL, so two cores both work.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sutra-parse") as parser:
+            upcoming = parser.submit(self.learner.extract, batches[0]) if batches else None
+            for i, batch in enumerate(batches):
+                started = time.perf_counter()
+                statements = upcoming.result() if upcoming else []
+                upcoming = (
+                    parser.submit(self.learner.extract, batches[i + 1]) if i + 1 < len(batches) else None
+                )
+                report.add(self._commit_batch(batch, statements, started))
+                if progress:
+                    progress(len(batch))
         return report
 
-    def _learn_batch(self, docs: list[Document]) -> LearnReport:
-        started = time.perf_counter()
-        statements = self.learner.extract(docs)
+    def _commit_batch(self, docs: list[Document], statements: list[Statement], started: float) -> LearnReport:
         vectors = self.embedder.embed([s.text for s in statements]) if statements else None
         mutations = BatchWriter(self.store).add(statements, vectors)
         self.store.apply(mutations)

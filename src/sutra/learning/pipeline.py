@@ -14,7 +14,7 @@ from sutra.learning.classify import classify
 from sutra.learning.clauses import ClauseLink, clause_links
 from sutra.learning.entities import PERSON_PRONOUNS, PRONOUNS, EntityRef, mention
 from sutra.learning.relations import Fact, extract_facts
-from sutra.learning.rules import Rule, looks_like_rule, parse_rule
+from sutra.learning.rules import Rule, looks_like_rule, parse_rules
 from sutra.learning.timeexpr import TimeInfo, time_of
 from sutra.model import Document, SemanticType
 
@@ -77,11 +77,16 @@ class Learner:
 
     def __init__(self) -> None:
         self.discourse = Discourse()
+        self._rules: dict[str, Rule | None] = {}
 
     def extract(self, docs: Sequence[Document]) -> list[Statement]:
+        parsed = list(nlp.parse(d.text for d in docs))
+        # rules are parsed clause by clause; doing all of a batch's rules together is far cheaper
+        candidates = [s.text.strip() for p in parsed for s in p.sents if looks_like_rule(s.text.strip())]
+        self._rules = dict(zip(candidates, parse_rules(candidates), strict=True))
         statements: list[Statement] = []
-        for doc, parsed in zip(docs, nlp.parse(d.text for d in docs), strict=True):
-            statements.extend(self._statements(doc, parsed))
+        for doc, doc_parse in zip(docs, parsed, strict=True):
+            statements.extend(self._statements(doc, doc_parse))
         return statements
 
     def _statements(self, doc: Document, parsed: Any) -> list[Statement]:
@@ -101,7 +106,7 @@ class Learner:
             )
             if len(text) <= MAX_SENTENCE_CHARS:
                 self.discourse.antecedents = []
-                st.rule = parse_rule(text) if looks_like_rule(text) else None
+                st.rule = self._rules.get(text)
                 if st.rule is not None:
                     st.semantic_type = SemanticType.RULE
                 # a rule asserts no fact of its own words ("Rough people are cold" says nothing of people)

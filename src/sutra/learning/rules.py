@@ -140,23 +140,44 @@ def looks_like_rule(text: str) -> bool:
     return bool(IF_THEN.match(text) or _generic(text))
 
 
-def parse_rule(text: str) -> Rule | None:
-    """The rule a sentence states, or None when it is not a rule Sutra can use for inference."""
+@dataclass(slots=True)
+class _Draft:
+    """A rule split on its surface: given conditions (from a generic's adjectives) plus clauses to parse."""
+
+    given: list[Atom]
+    conditions: list[str]
+    conclusions: list[str]
+
+
+def _draft(text: str) -> _Draft | None:
     match = IF_THEN.match(text)
     if match:
-        cond_clauses = _split_conditions(match.group("cond"))
-        then_clauses = _split_conditions(match.group("then"))
-        atoms = _atoms(cond_clauses + then_clauses)
-        conditions = [a for atoms_ in atoms[: len(cond_clauses)] for a in atoms_]
-        conclusions = [a for atoms_ in atoms[len(cond_clauses) :] for a in atoms_]
-    else:
-        generic = _generic(text)
-        if generic is None:
-            return None
-        adjectives, verb, predicate = generic
-        conditions = [(VARIABLE, "has_property", adj, False) for adj in adjectives]
-        rest = _split_conditions(f"something {verb} {predicate}")
-        conclusions = [a for atoms_ in _atoms(rest) for a in atoms_]
-    if not conditions or not conclusions:
+        return _Draft([], _split_conditions(match.group("cond")), _split_conditions(match.group("then")))
+    generic = _generic(text)
+    if generic is None:
         return None
-    return Rule(conditions, conclusions)
+    adjectives, verb, predicate = generic
+    given = [(VARIABLE, "has_property", adj, False) for adj in adjectives]
+    return _Draft(given, [], _split_conditions(f"something {verb} {predicate}"))
+
+
+def parse_rules(texts: list[str]) -> list[Rule | None]:
+    """The rule each sentence states (None where it states none Sutra can use); all clauses of all the
+    sentences are parsed in one batch."""
+    drafts = [_draft(t) for t in texts]
+    clauses = [c for d in drafts if d for c in (*d.conditions, *d.conclusions)]
+    atoms = iter(_atoms(clauses)) if clauses else iter([])
+    rules: list[Rule | None] = []
+    for d in drafts:
+        if d is None:
+            rules.append(None)
+            continue
+        conditions = list(d.given) + [a for _ in d.conditions for a in next(atoms)]
+        conclusions = [a for _ in d.conclusions for a in next(atoms)]
+        rules.append(Rule(conditions, conclusions) if conditions and conclusions else None)
+    return rules
+
+
+def parse_rule(text: str) -> Rule | None:
+    """The rule a sentence states, or None when it is not a rule Sutra can use for inference."""
+    return parse_rules([text])[0]
