@@ -12,15 +12,12 @@ import numpy as np
 
 from sutra.answer import UNKNOWN_TEXT, Alternative, Answer, ReasoningPath, Step
 from sutra.config import Settings
-from sutra.learning import lexicon as lx
 from sutra.learning import nlp
-from sutra.learning.entities import entity_id, mention
-from sutra.learning.relations import Fact, extract_facts
 from sutra.reasoning import causal, consensus, evidence, spatial, temporal
-from sutra.reasoning.explain import cited_sources, name_of, path_of, proof_path, step_of, timeline_step
-from sutra.reasoning.inference import Chainer
+from sutra.reasoning.claims import ClaimChecker
+from sutra.reasoning.explain import cited_sources, name_of, path_of, step_of, timeline_step
 from sutra.reasoning.paths import Candidate, expand_members, search
-from sutra.reasoning.query import QueryPlan, analyze, declarative
+from sutra.reasoning.query import QueryPlan, analyze
 from sutra.reasoning.seeds import find_seeds
 from sutra.store.base import Store
 
@@ -28,8 +25,6 @@ Embed = Callable[[str], np.ndarray]
 TEXT_MATCH_MIN_SIMILARITY = 0.6
 # cite the other paths of the winning answer that score at least this share of the best one
 AGREEING_PATH_SHARE = 0.8
-RULE_STEP_CONFIDENCE = 0.98  # each rule application keeps a little doubt: long proofs are less certain
-HEDGED = 0.75  # facts stated with less confidence than this only make a claim possible
 
 
 class Reasoner:
@@ -37,7 +32,7 @@ class Reasoner:
         self.store = store
         self.embed = embed
         self.settings = settings
-        self.chainer = Chainer(store)
+        self.claims = ClaimChecker(store, settings)
 
     def answer(self, question: str) -> Answer:
         plan = analyze(question, self.store)
@@ -210,132 +205,36 @@ class Reasoner:
                     )
         return self._unknown(plan, f"no chain of directions links {start.text!r} to {goal.text!r}")
 
-    def _spatial(
-        self, fact: Fact, subjects: list[str], targets: set[str]
-    ) -> tuple[str | None, list[ReasoningPath], float]:
-        if fact.relation not in spatial.OFFSETS:
-            return None, [], 0.0
-        for subject in subjects:
-            for target in sorted(targets):
-                steps = spatial.walk(self.store, target, subject, self.settings.max_hops * 2)
-                if steps:
-                    yes = spatial.holds(fact.relation, spatial.offset_of(steps)) != fact.negated
-                    path = ReasoningPath(
-                        answer=name_of(self.store, subject),
-                        steps=[step_of(self.store, e) for e, _ in steps],
-                        score=0.9,
-                        kind="spatial",
-                    )
-                    return ("yes" if yes else "no"), [path], 0.9
-        return None, [], 0.0
-
-    # ---- yes/no and true/false: look for a proof of the claim or of its negation ----
-
-    def _claim_facts(self, text: str) -> list[Fact]:
-        """The facts a claim states; a yes/no question is read as its statement ("Is X in Y" -> "X is in Y"),
-        which the parser handles far more reliably than the inverted word order."""
-        for candidate in (declarative(text), text):
-            if candidate:
-                facts = extract_facts(next(iter(nlp.parse_one(candidate).sents)), mention)
-                if facts:
-                    return facts
-        return []
-
-    def _verdict(self, plan: QueryPlan, text: str) -> tuple[str | None, list[ReasoningPath], float]:
-        """("yes"|"no"|None, supporting paths, confidence) for the claim stated by `text`."""
-        facts = self._claim_facts(text)
-        if not facts:
-            return None, [], 0.0
-        fact = facts[0]
-        subjects = self.store.find_entities(fact.subject.key)
-        target = set(self.store.find_entities(fact.object.key))
-        if not subjects:
-            return None, [], 0.0
-        # an unknown object is fine: "Is Mary in the cinema?" is "no" if she is known to be elsewhere
-        probe = QueryPlan(
-            question=text, intent="yesno", relations=[fact.relation], predicate=fact.relation.split("_")
-        )
-        positive = [
-            c
-            for s in subjects
-            for c in search(self.store, s, probe, self.settings.max_hops, self.settings.hop_decay)
-        ]
-        hits = [c for c in positive if c.answer_id in target and c.edges[-1].current]
-        if hits:
-            best = max(hits, key=lambda c: c.score)
-            if best.edges[-1].confidence < HEDGED:  # "either here or there": possible, not proved
-                return "maybe", [path_of(self.store, best)], best.score
-            return ("no" if fact.negated else "yes"), [path_of(self.store, best)], best.score
-        negative = [
-            e
-            for s in subjects
-            for e in self.store.neighbors(s, "out", relations=[fact.relation], current_only=True)
-            if e.negated and e.target in target
-        ]
-        others = [
-            c
-            for c in positive
-            if c.edges[-1].current and c.answer_id not in target and fact.relation in lx.FUNCTIONAL_RELATIONS
-        ]
-        if negative:
-            cand = Candidate(negative[0].target, [negative[0]], negative[0].confidence)
-            return ("yes" if fact.negated else "no"), [path_of(self.store, cand)], negative[0].confidence
-        # a rule may conclude about a value no stated fact mentions (nobody was said to be green)
-        inferred = self._inferred(fact, subjects, target | {entity_id(fact.object.key)})
-        if inferred[0] is not None:
-            return inferred
-        placed = self._spatial(fact, subjects, target)
-        if placed[0] is not None:
-            return placed
-        if others:
-            best = max(others, key=lambda c: c.score)
-            return ("yes" if fact.negated else "no"), [path_of(self.store, best)], best.score * 0.9
-        return None, [], 0.0
-
-    def _inferred(
-        self, fact: Fact, subjects: list[str], targets: set[str]
-    ) -> tuple[str | None, list[ReasoningPath], float]:
-        """The claim or its negation derived by chaining rules, with the proof as the path."""
-        closure = self.chainer.closure()
-        for subject in subjects:
-            for target in sorted(targets):
-                for negated in (fact.negated, not fact.negated):
-                    key = (subject, fact.relation, target, negated)
-                    if key in closure.facts:
-                        path = proof_path(self.store, closure, key)
-                        verdict = "yes" if negated == fact.negated else "no"
-                        return verdict, [path], round(RULE_STEP_CONFIDENCE ** closure.facts[key].depth, 4)
-        return None, [], 0.0
+    # ---- yes/no and true/false: a proof of the claim or of its negation (see claims.py) ----
 
     def _yes_no(self, plan: QueryPlan) -> Answer:
-        verdict, paths, conf = self._verdict(plan, plan.question.rstrip("?") + ".")
-        if verdict is None:
-            return self._unknown(plan, "no stored fact proves the claim or its negation", label="maybe")
-        return Answer(
-            plan.question,
-            verdict,
-            "answered",
-            round(conf, 4),
-            paths=paths,
-            sources=cited_sources(paths),
-            label=verdict,
-            plan=plan.to_dict(),
+        return self._claim(
+            plan,
+            plan.question.rstrip("?") + ".",
+            {"yes": "yes", "no": "no", "maybe": "maybe"},
+            unknown=("no stored fact proves the claim or its negation", "maybe"),
         )
 
     def _truth(self, plan: QueryPlan) -> Answer:
-        verdict, paths, conf = self._verdict(plan, plan.statement or plan.question)
-        if verdict is None:
-            return self._unknown(
-                plan, "neither the statement nor its negation can be proved", label="unknown"
-            )
-        label = "true" if verdict == "yes" else "false"
+        return self._claim(
+            plan,
+            plan.statement or plan.question,
+            {"yes": "true", "no": "false", "maybe": "unknown"},
+            unknown=("neither the statement nor its negation can be proved", "unknown"),
+        )
+
+    def _claim(self, plan: QueryPlan, text: str, labels: dict[str, str], unknown: tuple[str, str]) -> Answer:
+        verdict = self.claims.check(text)
+        if verdict.value is None:
+            return self._unknown(plan, unknown[0], label=unknown[1])
+        label = labels[verdict.value]
         return Answer(
             plan.question,
             label,
             "answered",
-            round(conf, 4),
-            paths=paths,
-            sources=cited_sources(paths),
+            round(verdict.confidence, 4),
+            paths=verdict.paths,
+            sources=cited_sources(verdict.paths),
             label=label,
             plan=plan.to_dict(),
         )
