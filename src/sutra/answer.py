@@ -44,7 +44,8 @@ class Answer:
 
     `label` is set for yes/no/true/false questions ("yes", "no", "maybe", "true", "false" or "unknown").
     `items` holds each element of a list answer. `sources` are the source ids of every statement the
-    answer's supporting paths rest on, in proof order.
+    answer's supporting paths rest on, in proof order. `conflicts` describes every contradiction among the
+    current facts of the subjects the answer rests on (an answer that touches one says so).
     """
 
     question: str
@@ -59,6 +60,7 @@ class Answer:
     items: list[str] = field(default_factory=list)
     audit_id: str = ""
     plan: dict[str, Any] = field(default_factory=dict)
+    conflicts: list[str] = field(default_factory=list)  # contradictions touching the facts used, both sides
 
     @property
     def known(self) -> bool:

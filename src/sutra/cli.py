@@ -360,6 +360,28 @@ def demo(
 # ---- output helpers ----
 
 
+MAX_CONFLICTS_SHOWN = 5
+
+
+@app.command()
+def contradictions(
+    subject: Annotated[
+        str | None, typer.Argument(help="Only this subject (a name); default: everything.")
+    ] = None,
+    data: DataOption = None,
+) -> None:
+    """List current facts that contradict each other, each side with its sources."""
+    with _handled():
+        if subject is not None:
+            check_utf8(subject, "SUBJECT")
+        with _engine(data, existing=True) as engine:
+            found = engine.contradictions(subject)
+    for conflict in found:
+        out.print(escape(_printable(conflict.describe())))
+    if not found:
+        out.print("no contradictions among the current facts")
+
+
 def print_answer(answer: Answer, *, explain: bool) -> None:
     if answer.known:
         out.print(f"[bold green]{escape(answer.text)}[/bold green]  (confidence {answer.confidence:.2f})")
@@ -369,6 +391,8 @@ def print_answer(answer: Answer, *, explain: bool) -> None:
         out.print(f"[bold yellow]{escape(answer.text)}[/bold yellow]")
         if answer.reason:
             out.print(f"why: {escape(answer.reason)}")
+    for conflict in answer.conflicts:
+        out.print(f"[yellow]contradicted: {escape(conflict)}[/yellow]")
     if explain:
         _print_paths(answer)
     if answer.audit_id:
@@ -394,11 +418,16 @@ def _print_paths(answer: Answer) -> None:
         out.print(f"alternatives: {escape(shown)}")
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
 
 
 def _note_if_nothing_learned(report: Any) -> None:
+    for conflict in report.contradictions[:MAX_CONFLICTS_SHOWN]:
+        err.print(f"[yellow]contradiction: {escape(_printable(conflict))}[/yellow]")
+    hidden = len(report.contradictions) - MAX_CONFLICTS_SHOWN
+    if hidden > 0:
+        err.print(f"[yellow]… and {hidden} more (see `sutra contradictions`)[/yellow]")
     if report.documents and not report.statements:
         err.print(
             "[yellow]note: nothing learnable was found: no sentence gave a statement "
@@ -409,7 +438,8 @@ def _note_if_nothing_learned(report: Any) -> None:
 def _learn_summary(report: Any) -> str:
     return (
         f"learned {_count(report.documents, 'document')}: {_count(report.statements, 'statement')}, "
-        f"{report.entities} entities, {report.associations} associations in {report.seconds:.2f} s"
+        f"{_count(report.entities, 'entity', 'entities')}, "
+        f"{_count(report.associations, 'association')} in {report.seconds:.2f} s"
     )
 
 

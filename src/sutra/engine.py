@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,8 @@ from sutra.errors import NotFoundError
 from sutra.learning.pipeline import Learner, Statement
 from sutra.learning.writer import BatchWriter
 from sutra.model import ConceptKind, Document, ForgetSource, content_id
+from sutra.reasoning import contradictions
+from sutra.reasoning.contradictions import Contradiction
 from sutra.reasoning.reasoner import Reasoner
 from sutra.store import open_store
 from sutra.validation import MAX_QUESTION_CHARS as MAX_QUESTION_CHARS
@@ -41,6 +43,8 @@ class LearnReport:
     entities: int = 0
     associations: int = 0
     seconds: float = 0.0
+    # contradictions among the current facts of the subjects just learned about (descriptions)
+    contradictions: list[str] = field(default_factory=list)
 
     def add(self, other: LearnReport) -> None:
         self.documents += other.documents
@@ -48,6 +52,7 @@ class LearnReport:
         self.entities += other.entities
         self.associations += other.associations
         self.seconds += other.seconds
+        self.contradictions += [c for c in other.contradictions if c not in self.contradictions]
 
 
 def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
@@ -150,12 +155,14 @@ class Sutra:
         vectors = self.embedder.embed([s.text for s in statements]) if statements else None
         mutations = BatchWriter(self.store).add(statements, vectors)
         self.store.apply(mutations)
+        touched = list(dict.fromkeys(f.subject.id for s in statements for f in s.facts))
         return LearnReport(
             documents=len(docs),
             statements=len(statements),
             entities=len({e.key for s in statements for e in s.entities}),
             associations=sum(len(s.facts) + len(s.links) for s in statements),
             seconds=time.perf_counter() - started,
+            contradictions=[c.describe() for c in contradictions.find(self.store, touched)],
         )
 
     # ---- asking ----
@@ -199,6 +206,14 @@ class Sutra:
             )
         self.store.apply([ForgetSource(source_id)])
         return len(affected)
+
+    def contradictions(self, subject: str | None = None) -> list[Contradiction]:
+        """Current facts that cannot all hold (negation, one-value relations, opposite properties, numbers),
+        for one subject (by name) or for everything, each side with its sources."""
+        ids = None if subject is None else self.store.find_entities(validation.text(subject, "subject"))
+        if ids == []:
+            raise NotFoundError(f"nothing is known about {subject!r}; check the name with `sutra stats`")
+        return contradictions.find(self.store, ids)
 
     def stats(self) -> dict[str, Any]:
         stats = dict(self.store.stats())

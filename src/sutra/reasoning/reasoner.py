@@ -13,7 +13,7 @@ import numpy as np
 from sutra.answer import UNKNOWN_TEXT, Alternative, Answer, ReasoningPath, Step
 from sutra.config import Settings
 from sutra.learning import nlp
-from sutra.reasoning import causal, consensus, evidence, spatial, temporal
+from sutra.reasoning import causal, consensus, contradictions, evidence, spatial, temporal
 from sutra.reasoning.claims import ClaimChecker
 from sutra.reasoning.explain import cited_sources, name_of, path_of, step_of, timeline_step
 from sutra.reasoning.paths import Candidate, expand_members, search
@@ -25,6 +25,7 @@ Embed = Callable[[str], np.ndarray]
 TEXT_MATCH_MIN_SIMILARITY = 0.6
 # cite the other paths of the winning answer that score at least this share of the best one
 AGREEING_PATH_SHARE = 0.8
+CONFLICT_PENALTY = 0.7  # an answer whose facts are contradicted elsewhere is worth less
 
 
 class Reasoner:
@@ -35,6 +36,20 @@ class Reasoner:
         self.claims = ClaimChecker(store, settings)
 
     def answer(self, question: str) -> Answer:
+        answer = self._answer(question)
+        self._flag_conflicts(answer)
+        return answer
+
+    def _flag_conflicts(self, answer: Answer) -> None:
+        """An answer resting on a subject with contradicting current facts says so, and is less certain."""
+        used = {aid for path in answer.paths for step in path.steps for aid in [step.subject]}
+        subjects = [i for name in used for i in self.store.find_entities(name)]
+        found = contradictions.find(self.store, subjects) if subjects else []
+        if found:
+            answer.conflicts = [c.describe() for c in found]
+            answer.confidence = round(answer.confidence * CONFLICT_PENALTY, 4)
+
+    def _answer(self, question: str) -> Answer:
         plan = analyze(question, self.store)
         if plan.intent == "truth":
             return self._truth(plan)
