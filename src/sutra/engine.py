@@ -22,11 +22,11 @@ from sutra.audit import AuditLog
 from sutra.config import Settings
 from sutra.embedding import get_embedder
 from sutra.embedding.base import Embedder
-from sutra.errors import NotFoundError
+from sutra.errors import InputError, NotFoundError
 from sutra.learning.pipeline import Learner, Statement
 from sutra.learning.writer import BatchWriter
-from sutra.model import ConceptKind, Document, ForgetSource, content_id
-from sutra.reasoning import contradictions
+from sutra.model import Concept, ConceptKind, Document, ForgetSource, content_id
+from sutra.reasoning import contradictions, filters
 from sutra.reasoning.contradictions import Contradiction
 from sutra.reasoning.reasoner import Reasoner
 from sutra.store import open_store
@@ -214,6 +214,15 @@ class Sutra:
         if ids == []:
             raise NotFoundError(f"nothing is known about {subject!r}; check the name with `sutra stats`")
         return contradictions.find(self.store, ids)
+
+    def find(self, limit: int = 100, **conditions: Any) -> list[Concept]:
+        """Concepts by semantic filters: `semantic_type`, `domain`, `since`/`until` (ISO-8601 event time),
+        `causal_role` ("cause" | "effect"), `min_confidence`; see `reasoning.filters`."""
+        unknown = set(conditions) - set(filters.Filter.__dataclass_fields__)
+        if unknown:
+            known = ", ".join(filters.Filter.__dataclass_fields__)
+            raise InputError(f"unknown filter {', '.join(sorted(unknown))}; use {known}")
+        return filters.find(self.store, filters.Filter(**conditions), limit=limit)
 
     def stats(self) -> dict[str, Any]:
         stats = dict(self.store.stats())

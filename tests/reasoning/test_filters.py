@@ -1,0 +1,50 @@
+"""Semantic filters over the learned concepts: type, time range, causal role, confidence, domain."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from sutra.engine import Sutra
+from sutra.errors import InputError
+from sutra.model import Document
+
+DOCS = [
+    Document("h1", "If the disk is full then the database stops."),
+    Document("h2", "On 3 March 2024 the ledger database stopped."),
+    Document("h3", "The outage happened because the disk was full."),
+    Document("h4", "On 12 June 2024 the certificate expired."),
+]
+
+
+@pytest.fixture
+def space(make_space: Callable[..., Sutra]) -> Sutra:
+    kb = make_space()
+    kb.learn_documents(DOCS)
+    return kb
+
+
+def test_by_semantic_type(space: Sutra) -> None:
+    assert [c.text for c in space.find(semantic_type="causal")] == [DOCS[2].text]
+    assert [c.text for c in space.find(semantic_type="rule")] == [DOCS[0].text]
+
+
+def test_by_time_range(space: Sutra) -> None:
+    assert [c.text for c in space.find(since="2024-03-01", until="2024-03-31")] == [DOCS[1].text]
+    assert [c.text for c in space.find(since="2024-06")] == [DOCS[3].text]
+
+
+def test_by_causal_role(space: Sutra) -> None:
+    causes = {c.text for c in space.find(causal_role="cause")}
+    assert DOCS[0].text in causes and DOCS[2].text in causes
+    assert DOCS[3].text not in causes
+
+
+def test_bad_filters_are_clear_errors(space: Sutra) -> None:
+    with pytest.raises(InputError, match="unknown filter"):
+        space.find(colour="red")
+    with pytest.raises(InputError, match="semantic type"):
+        space.find(semantic_type="poetry")
+    with pytest.raises(InputError, match="min_confidence"):
+        space.find(min_confidence=2)
