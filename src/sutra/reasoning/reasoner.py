@@ -22,7 +22,7 @@ from sutra.reasoning.seeds import find_seeds
 from sutra.store.base import Store
 
 Embed = Callable[[str], np.ndarray]
-TEXT_MATCH_MIN_SIMILARITY = 0.6
+TEXT_MATCH_MIN_SIMILARITY = 0.5
 # cite the other paths of the winning answer that score at least this share of the best one
 AGREEING_PATH_SHARE = 0.8
 CONFLICT_PENALTY = 0.7  # an answer whose facts are contradicted elsewhere is worth less
@@ -61,11 +61,15 @@ class Reasoner:
         if plan.unresolved:
             names = ", ".join(repr(n) for n in plan.unresolved)
             return self._unknown(plan, f"nothing is known about {names}")
-        if plan.intent == "how" and len(plan.focus) >= 2:
-            return self._route(plan)
         order = next((w for w in plan.predicate if w in ("before", "after")), None)
-        if order and len(plan.focus) >= 2:
-            return self._ordered(plan, before=order == "before")
+        if plan.intent == "how" and len(plan.focus) >= 2:
+            answer = self._route(plan)
+        elif order and len(plan.focus) >= 2:
+            answer = self._ordered(plan, before=order == "before")
+        else:
+            answer = None
+        if answer is not None:  # otherwise "before"/"how" were not about a timeline or a route after all
+            return answer
         if plan.intent == "yesno":
             return self._yes_no(plan)
         if plan.focus and plan.relations:
@@ -166,7 +170,7 @@ class Reasoner:
 
     # ---- time and space ----
 
-    def _ordered(self, plan: QueryPlan, before: bool) -> Answer:
+    def _ordered(self, plan: QueryPlan, before: bool) -> Answer | None:
         """ "Where was X before Y?": X's timeline for the asked relation, the value next to Y's latest."""
         relation = next((r for r in plan.relations if r not in ("before", "after")), "located_in")
         subject, anchor = plan.focus[0], plan.focus[1]
@@ -190,10 +194,9 @@ class Reasoner:
                     items=[path.answer],
                     plan=plan.to_dict(),
                 )
-        word = "before" if before else "after"
-        return self._unknown(plan, f"no recorded {relation} of {subject.text!r} {word} {anchor.text!r}")
+        return None
 
-    def _route(self, plan: QueryPlan) -> Answer:
+    def _route(self, plan: QueryPlan) -> Answer | None:
         """ "How do you go from A to B?": the chain of directional facts from A to B, as compass steps."""
         start, goal = plan.focus[0], plan.focus[-1]
         for a in start.entity_ids:
@@ -218,7 +221,7 @@ class Reasoner:
                         sources=cited_sources([path]),
                         plan=plan.to_dict(),
                     )
-        return self._unknown(plan, f"no chain of directions links {start.text!r} to {goal.text!r}")
+        return None
 
     # ---- yes/no and true/false: a proof of the claim or of its negation (see claims.py) ----
 
