@@ -194,6 +194,9 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question, in plain English.")],
     explain: Annotated[bool, typer.Option("--explain", help="Show every reasoning step.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole answer as JSON.")] = False,
+    resolve: Annotated[
+        str, typer.Option("--resolve", help="Side a contradiction takes: recent, confidence or sources.")
+    ] = "recent",
     data: DataOption = None,
 ) -> None:
     """Answer a question from what was learned, or say "I don't know" and why."""
@@ -202,7 +205,7 @@ def ask(
         if not question.strip():
             raise InputError("nothing to ask: QUESTION is empty")
         with _engine(data, existing=True) as engine:
-            answer = engine.ask(question)
+            answer = engine.ask(question, resolve=resolve)
         if as_json:
             typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         else:

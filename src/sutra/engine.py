@@ -167,15 +167,16 @@ class Sutra:
 
     # ---- asking ----
 
-    def ask(self, question: str) -> Answer:
-        """Answer from stored facts only, and append an audit record.
+    def ask(self, question: str, *, resolve: str = "recent") -> Answer:
+        """Answer from stored facts only, and append an audit record. When a yes/no claim and its negation
+        are both stated, `resolve` picks the side: "recent" (default), "confidence" or "sources".
 
         If the record cannot be written (disk full, read-only directory), the answer is still returned,
         with `audit_id` empty and the reason in `answer.plan["audit_error"]`; a warning is logged.
         """
         validation.question(question)
         started = time.perf_counter()
-        answer = self.reasoner.answer(question)
+        answer = self.reasoner.answer(question, resolve=resolve)
         try:
             self.audit_log.record(answer, (time.perf_counter() - started) * 1000)
         except OSError as exc:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from sutra.engine import Sutra
-from sutra.errors import NotFoundError
+from sutra.errors import InputError, NotFoundError
 from sutra.model import Document
 
 
@@ -54,3 +54,25 @@ def test_unknown_subject_is_an_error(make_space: Callable[..., Sutra]) -> None:
     space.learn("The disk is full.", source="x")
     with pytest.raises(NotFoundError):
         space.contradictions("the moon")
+
+
+@pytest.mark.parametrize(
+    ("strategy", "expected"), [("recent", "no"), ("sources", "yes"), ("confidence", "no")]
+)
+def test_resolution_strategy_picks_the_side(
+    make_space: Callable[..., Sutra], strategy: str, expected: str
+) -> None:
+    space = make_space()
+    space.learn("The disk is full.", source="probe-a")
+    space.learn("The disk is full.", source="probe-b")
+    space.learn("The disk is not full.", source="probe-c")
+    answer = space.ask("Is the disk full?", resolve=strategy)
+    assert answer.label == expected
+    assert "overruled" in answer.reason and answer.conflicts
+
+
+def test_unknown_resolution_strategy_is_refused(make_space: Callable[..., Sutra]) -> None:
+    space = make_space()
+    space.learn("The disk is full.", source="a")
+    with pytest.raises(InputError, match="resolve"):
+        space.ask("Is the disk full?", resolve="vote")

@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 
 from sutra.answer import ReasoningPath
 from sutra.config import Settings
+from sutra.errors import InputError
 from sutra.learning import lexicon as lx
 from sutra.learning import nlp
 from sutra.learning.entities import entity_id, mention
 from sutra.learning.relations import Fact, extract_facts
+from sutra.model import Association
 from sutra.reasoning import spatial
 from sutra.reasoning.explain import name_of, path_of, proof_path, step_of
 from sutra.reasoning.inference import Chainer
@@ -31,11 +33,27 @@ RULE_STEP_CONFIDENCE = 0.98  # each rule application keeps a little doubt: long 
 HEDGED = 0.75  # facts stated with less confidence than this only make a claim possible
 
 
+RESOLUTIONS = ("recent", "confidence", "sources")
+
+
 @dataclass(slots=True)
 class Verdict:
     value: str | None  # "yes" | "no" | "maybe"; None when neither the claim nor its negation follows
     paths: list[ReasoningPath] = field(default_factory=list)
     confidence: float = 0.0
+    evidence: Association | None = None  # the stated fact the verdict rests on, when there is one
+    overruled: str | None = None  # what the losing side of a contradiction said, when one was resolved
+
+
+def _strength(edge: Association, strategy: str) -> tuple[object, ...]:
+    """Which side of a contradiction wins: the most recent assertion (event time, then learning order), the
+    most confident one, or the one most sources agree on; ties go to the most recent."""
+    recent = (edge.valid_from or "", edge.last_seq)
+    if strategy == "confidence":
+        return (edge.confidence, *recent)
+    if strategy == "sources":
+        return (len(edge.sources), *recent)
+    return recent
 
 
 def _agrees(fact: Fact, holds: bool) -> str:
@@ -57,7 +75,11 @@ class ClaimChecker:
                     return facts
         return []
 
-    def check(self, text: str) -> Verdict:
+    def check(self, text: str, resolve: str = "recent") -> Verdict:
+        """The verdict on a claim; when the claim and its negation are both stated, `resolve` picks the side
+        ("recent", "confidence" or "sources") and the verdict records what it overruled."""
+        if resolve not in RESOLUTIONS:
+            raise InputError(f"resolve must be one of {', '.join(RESOLUTIONS)}, got {resolve!r}")
         facts = self.claim_facts(text)
         if not facts:
             return Verdict(None)
@@ -68,9 +90,14 @@ class ClaimChecker:
         # an unknown object is fine: "Is Mary in the cinema?" is "no" if she is known to be elsewhere
         targets = set(self.store.find_entities(fact.object.key))
         found = self._paths(fact, subjects)
+        direct, negation = self._direct(fact, found, targets), self._negation(fact, subjects, targets)
+        if direct and negation and direct.evidence and negation.evidence:
+            winner, loser = sorted((direct, negation), key=lambda v: _strength(v.evidence, resolve))[::-1]  # type: ignore[arg-type]
+            winner.overruled = f"{loser.value}, by {', '.join(loser.evidence.sources[-1:])} ({resolve} wins)"  # type: ignore[union-attr]
+            return winner
         return (
-            self._direct(fact, found, targets)
-            or self._negation(fact, subjects, targets)
+            direct
+            or negation
             # a rule may conclude about a value no stated fact mentions (nobody was said to be green)
             or self._inferred(fact, subjects, targets | {entity_id(fact.object.key)})
             or self._spatial(fact, subjects, targets)
@@ -93,14 +120,15 @@ class ClaimChecker:
             return None
         best = max(hits, key=lambda c: c.score)
         value = "maybe" if best.edges[-1].confidence < HEDGED else _agrees(fact, True)
-        return Verdict(value, [path_of(self.store, best)], best.score)
+        stated = best.edges[-1] if len(best.edges) == 1 else None
+        return Verdict(value, [path_of(self.store, best)], best.score, evidence=stated)
 
     def _negation(self, fact: Fact, subjects: list[str], targets: set[str]) -> Verdict | None:
         for subject in subjects:
             for edge in self.store.neighbors(subject, "out", relations=[fact.relation], current_only=True):
                 if edge.negated and edge.target in targets:
                     path = path_of(self.store, Candidate(edge.target, [edge], edge.confidence))
-                    return Verdict(_agrees(fact, False), [path], edge.confidence)
+                    return Verdict(_agrees(fact, False), [path], edge.confidence, evidence=edge)
         return None
 
     def _inferred(self, fact: Fact, subjects: list[str], targets: set[str]) -> Verdict | None:

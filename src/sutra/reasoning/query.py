@@ -60,6 +60,7 @@ class QueryPlan:
     unresolved: list[str] = field(default_factory=list)  # names in the question the store does not know
     statement: str | None = None  # the claim to check, for true/false questions
     negated: bool = False
+    resolve: str = "recent"  # which side of a contradiction wins: recent | confidence | sources
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -35,8 +35,12 @@ class Reasoner:
         self.settings = settings
         self.claims = ClaimChecker(store, settings)
 
-    def answer(self, question: str) -> Answer:
-        answer = self._answer(question)
+    def answer(self, question: str, resolve: str = "recent") -> Answer:
+        """`resolve` chooses the side of a contradiction a yes/no answer takes: "recent", "confidence" or
+        "sources" (the side most sources agree on)."""
+        plan = analyze(question, self.store)
+        plan.resolve = resolve
+        answer = self._answer(plan)
         self._flag_conflicts(answer)
         return answer
 
@@ -49,8 +53,7 @@ class Reasoner:
             answer.conflicts = [c.describe() for c in found]
             answer.confidence = round(answer.confidence * CONFLICT_PENALTY, 4)
 
-    def _answer(self, question: str) -> Answer:
-        plan = analyze(question, self.store)
+    def _answer(self, plan: QueryPlan) -> Answer:
         if plan.intent == "truth":
             return self._truth(plan)
         asked_event = causal.question_event(nlp.parse_one(plan.question))
@@ -242,10 +245,11 @@ class Reasoner:
         )
 
     def _claim(self, plan: QueryPlan, text: str, labels: dict[str, str], unknown: tuple[str, str]) -> Answer:
-        verdict = self.claims.check(text)
+        verdict = self.claims.check(text, resolve=plan.resolve)
         if verdict.value is None:
             return self._unknown(plan, unknown[0], label=unknown[1])
         label = labels[verdict.value]
+        reason = f"contradiction resolved; overruled: {verdict.overruled}" if verdict.overruled else ""
         return Answer(
             plan.question,
             label,
@@ -255,6 +259,7 @@ class Reasoner:
             sources=cited_sources(verdict.paths),
             label=label,
             plan=plan.to_dict(),
+            reason=reason,
         )
 
     # ---- free-text fallback: the stored statement that best matches the question ----
