@@ -26,8 +26,9 @@ from sutra.errors import InputError, NotFoundError
 from sutra.learning.pipeline import Learner, Statement
 from sutra.learning.writer import BatchWriter
 from sutra.model import Concept, ConceptKind, Document, ForgetSource, content_id
-from sutra.reasoning import contradictions, filters
+from sutra.reasoning import contradictions, filters, temporal
 from sutra.reasoning.contradictions import Contradiction
+from sutra.reasoning.explain import name_of
 from sutra.reasoning.reasoner import Reasoner
 from sutra.store import open_store
 from sutra.validation import MAX_QUESTION_CHARS as MAX_QUESTION_CHARS
@@ -224,6 +225,25 @@ class Sutra:
             known = ", ".join(filters.Filter.__dataclass_fields__)
             raise InputError(f"unknown filter {', '.join(sorted(unknown))}; use {known}")
         return filters.find(self.store, filters.Filter(**conditions), limit=limit)
+
+    def timeline(self, subject: str) -> list[dict[str, Any]]:
+        """What was stated about `subject` (a name), every relation, oldest first: each entry with the
+        relation, the value, the statement, its sources and whether it still holds."""
+        ids = self.store.find_entities(validation.text(subject, "subject"))
+        if not ids:
+            raise NotFoundError(f"nothing is known about {subject!r}; check the name with `sutra stats`")
+        return [
+            {
+                "relation": e.edge.relation,
+                "value": name_of(self.store, e.value),
+                "negated": e.edge.negated,
+                "statement": e.statement.text if e.statement else "",
+                "current": e.edge.current,
+                "sources": e.statement.sources[-1:] if e.statement else e.edge.sources[-1:],
+            }
+            for subject_id in ids
+            for e in temporal.entity_timeline(self.store, subject_id)
+        ]
 
     def stats(self) -> dict[str, Any]:
         stats = dict(self.store.stats())

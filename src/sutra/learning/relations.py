@@ -69,7 +69,13 @@ def _objects(token: Any, resolve: Resolver) -> list[EntityRef]:
 
 
 def _prep_objects(prep: Any, resolve: Resolver) -> list[EntityRef]:
-    return [r for c in prep.children if c.dep_ == "pobj" for r in _objects(c, resolve)]
+    # "on 3 March 2024" is when, not what: dates become event time (timeexpr.py), never entities
+    return [
+        r
+        for c in prep.children
+        if c.dep_ == "pobj" and c.ent_type_ not in ("DATE", "TIME")
+        for r in _objects(c, resolve)
+    ]
 
 
 def _copular(verb: Any, subjects: list[EntityRef], neg: bool, resolve: Resolver) -> list[Fact]:

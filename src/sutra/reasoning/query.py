@@ -15,6 +15,7 @@ from typing import Any
 from sutra.learning import lexicon as lx
 from sutra.learning import nlp
 from sutra.learning.entities import normalize_name
+from sutra.learning.timeexpr import time_of
 from sutra.store.base import Store
 
 WH_WORDS = {"what", "where", "who", "whom", "which", "when", "why", "how", "whose"}
@@ -61,6 +62,7 @@ class QueryPlan:
     statement: str | None = None  # the claim to check, for true/false questions
     negated: bool = False
     resolve: str = "recent"  # which side of a contradiction wins: recent | confidence | sources
+    date: str | None = None  # a calendar day the question is about (YYYY-MM-DD)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -169,9 +171,11 @@ def analyze(question: str, store: Store) -> QueryPlan:
         and not (intent == "count" and t.lower_ in ("many", "much"))
         and t.dep_ != "neg"
     ]
+    # dates and numbers are values, not names: "March" in "on 4 March 2024" is never an unknown entity
+    named = [t for t in predicate_tokens if t.ent_type_ not in ("DATE", "TIME", "CARDINAL", "ORDINAL")]
     unresolved = [
         t.text
-        for t in predicate_tokens
+        for t in named
         if t.pos_ == "PROPN"
         or (t.pos_ == "NOUN" and t.dep_ in ("nsubj", "npadvmod", "nsubjpass") and t.i < len(tokens) - 1)
     ]
@@ -196,4 +200,18 @@ def analyze(question: str, store: Store) -> QueryPlan:
         unresolved=unresolved,
         statement=statement,
         negated=negated,
+        date=_date(parsed),
+    )
+
+
+def _date(parsed: Any) -> str | None:
+    """The calendar day a question asks about ("what happened on 12 June 2024?"), as YYYY-MM-DD."""
+    sent = next(iter(parsed.sents), None)
+    if sent is None:
+        return None
+    info = time_of(sent, None)
+    return (
+        info.iso[:10]
+        if info.iso and info.expression and any(ch.isdigit() for ch in info.expression)
+        else None
     )

@@ -13,6 +13,7 @@ import numpy as np
 from sutra.answer import UNKNOWN_TEXT, Alternative, Answer, ReasoningPath, Step
 from sutra.config import Settings
 from sutra.learning import nlp
+from sutra.model import ConceptKind
 from sutra.reasoning import causal, consensus, contradictions, evidence, spatial, temporal
 from sutra.reasoning.claims import ClaimChecker
 from sutra.reasoning.explain import cited_sources, name_of, path_of, step_of, timeline_step
@@ -73,6 +74,10 @@ class Reasoner:
             answer = None
         if answer is not None:  # otherwise "before"/"how" were not about a timeline or a route after all
             return answer
+        if plan.date and plan.intent in ("what", "who", "which"):
+            dated = self._on_date(plan)
+            if dated is not None:
+                return dated
         if plan.intent == "yesno":
             return self._yes_no(plan)
         if plan.focus and plan.relations:
@@ -198,6 +203,50 @@ class Reasoner:
                     plan=plan.to_dict(),
                 )
         return None
+
+    def _on_date(self, plan: QueryPlan) -> Answer | None:
+        """ "What happened on 12 June 2024?": the statements whose event time is that day (about the focus,
+        when the question names one), in learning order."""
+        day = plan.date or ""
+        focus = {i for f in plan.focus for i in f.entity_ids}
+        found = []
+        for concept in self.store.concepts(ConceptKind.STATEMENT):
+            if (concept.valid_from or "")[:10] != day:
+                continue
+            mentioned = {e.target for e in self.store.neighbors(concept.id, "out", relations=["mentions"])}
+            if not focus or focus & mentioned:
+                found.append(concept)
+        if not found:
+            return None
+        paths = [
+            ReasoningPath(
+                answer=c.text,
+                score=1.0,
+                kind="timeline",
+                steps=[
+                    Step(
+                        subject=day,
+                        relation="happened",
+                        object=c.text,
+                        statement=c.text,
+                        sources=c.sources[-1:],
+                        confidence=c.confidence,
+                    )
+                ],
+            )
+            for c in found
+        ]
+        items = [c.text for c in found]
+        return Answer(
+            plan.question,
+            " ".join(items),
+            "answered",
+            0.9,
+            paths=paths,
+            items=items,
+            sources=cited_sources(paths),
+            plan=plan.to_dict(),
+        )
 
     def _route(self, plan: QueryPlan) -> Answer | None:
         """ "How do you go from A to B?": the chain of directional facts from A to B, as compass steps."""

@@ -50,3 +50,11 @@ def neighbour(entries: list[Entry], anchors: set[str], before: bool) -> tuple[En
         if entries[i].value not in anchors:
             return entries[at], entries[i]
     return None
+
+
+def entity_timeline(store: Store, subject: str) -> list[Entry]:
+    """Everything asserted about a subject, every relation, in the order it held."""
+    relations = sorted({e.relation for e in store.neighbors(subject, "out") if e.relation != "mentions"})
+    entries = [entry for relation in relations for entry in timeline(store, subject, relation)]
+    entries.sort(key=lambda e: e.sort_key)
+    return entries
