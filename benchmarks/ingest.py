@@ -44,6 +44,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="corpus rows to ingest (default: all)")
     ap.add_argument("--fsync", default="always", choices=["always", "batch", "off"])
     ap.add_argument("--questions", type=int, default=200)
+    ap.add_argument("--batch", type=int, default=256, help="documents per learn batch (one durable write each)")
     args = ap.parse_args()
 
     rows = load_rows(DATA / "worldtree" / "corpus.jsonl", args.limit)
@@ -57,7 +58,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp, Sutra(tmp, embedder=embedder, fsync=args.fsync) as space:
         t0 = time.perf_counter()
-        space.learn_documents(Document(id=r["id"], text=r["text"]) for r in rows)
+        space.learn_documents((Document(id=r["id"], text=r["text"]) for r in rows), batch_size=args.batch)
         ingest = len(rows) / (time.perf_counter() - t0)
 
         questions = [
