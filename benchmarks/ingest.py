@@ -44,7 +44,9 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="corpus rows to ingest (default: all)")
     ap.add_argument("--fsync", default="always", choices=["always", "batch", "off"])
     ap.add_argument("--questions", type=int, default=200)
-    ap.add_argument("--batch", type=int, default=256, help="documents per learn batch (one durable write each)")
+    ap.add_argument(
+        "--batch", type=int, default=256, help="documents per learn batch (one durable write each)"
+    )
     args = ap.parse_args()
 
     rows = load_rows(DATA / "worldtree" / "corpus.jsonl", args.limit)
