@@ -49,6 +49,7 @@ format: setup
 # Every folder of $(DATA) with a corpus.jsonl or questions.jsonl is run: a question set is scored, a
 # corpus-only folder (worldtree) is an ingest-only run (learning throughput, store size). Other folders
 # (logs: raw log files) are skipped with a message. Each report records the exact command in "command".
+# EntailmentBank is scored on its hypotheses, once per question context and once over all of WorldTree.
 eval: setup
 	@mkdir -p $(RESULTS)
 	@for dir in $(DATA)/*/; do \
@@ -57,7 +58,15 @@ eval: setup
 			echo "== $$set: skipped (no corpus.jsonl or questions.jsonl)"; continue; \
 		fi; \
 		echo "== $$set"; \
-		$(BIN)/sutra eval "$$dir" --json $(RESULTS)/eval-$$set.json $(EVAL_ARGS); \
+		case "$$set" in \
+			entailmentbank) extra="--context question --query-field hypothesis";; \
+			*) extra="";; \
+		esac; \
+		$(BIN)/sutra eval "$$dir" --json $(RESULTS)/eval-$$set.json $$extra $(EVAL_ARGS); \
+		if [ "$$set" = entailmentbank ]; then \
+			$(BIN)/sutra eval "$$dir" --context corpus --query-field hypothesis \
+				--json $(RESULTS)/eval-entailmentbank-worldtree.json $(EVAL_ARGS); \
+		fi; \
 	done
 
 clean:

@@ -10,24 +10,20 @@ checked (UTF-8, ISO-8601 `--time`) before a space is opened; the read-only comma
 from __future__ import annotations
 
 import json
-import shlex
-import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from sutra import cli_eval, cli_inspect
 from sutra.answer import Answer
-from sutra.config import Settings
-from sutra.errors import ConfigError, InputError, NotFoundError, SutraError
+from sutra.cli_common import DataOption, _data_dir, _engine, _handled, _printable, _progress, _state, err, out
+from sutra.errors import InputError
 from sutra.readers import (
     check_time,
     check_utf8,
@@ -39,7 +35,7 @@ from sutra.readers import (
 )
 
 if TYPE_CHECKING:
-    from sutra.engine import Sutra
+    pass
 
 app = typer.Typer(
     name="sutra",
@@ -48,14 +44,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-# soft_wrap: messages stay one line however narrow the terminal (scripts and tests grep for them)
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-_state = {"debug": False}
-
-DataOption = Annotated[
-    Path | None, typer.Option("--data", help="Data directory of the space (default: Settings().data_dir).")
-]
 
 
 @app.callback()
@@ -63,49 +51,6 @@ def main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks, not short messages.")] = False,
 ) -> None:
     _state["debug"] = debug
-
-
-@contextmanager
-def _handled() -> Iterator[None]:
-    """Turn library errors into one clean message and an exit code; bugs still raise."""
-    try:
-        yield
-    except SutraError as exc:
-        if _state["debug"]:
-            raise
-        err.print(f"[bold red]error:[/bold red] {escape(_printable(str(exc)))}")
-        raise typer.Exit(2 if isinstance(exc, InputError | ConfigError | NotFoundError) else 1) from None
-    except KeyboardInterrupt:
-        err.print("[red]interrupted[/red]")
-        raise typer.Exit(130) from None
-
-
-def _printable(message: str) -> str:
-    """Text that can always be written out: bytes that were not UTF-8 (surrogate escapes) as `\\udcXX`."""
-    return message.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def _data_dir(data: Path | None) -> Path:
-    return data if data is not None else Settings().data_dir
-
-
-@contextmanager
-def _engine(data: Path | None, *, existing: bool = False) -> Iterator[Sutra]:
-    """Open the space at `data`; with `existing` (read-only commands) refuse a folder that is not a space yet,
-    rather than creating an empty one and answering from it."""
-    settings = Settings()
-    directory = data if data is not None else settings.data_dir
-    if existing:
-        from sutra.store.manifest import MANIFEST_NAME
-
-        if not (directory / MANIFEST_NAME).is_file():
-            raise NotFoundError(
-                f"no Sutra space at {shown(directory)}; learn or ingest something first, or check --data"
-            )
-    from sutra.engine import Sutra  # imported late: `sutra --help` should not load spaCy and onnxruntime
-
-    with Sutra(directory, settings=settings) as engine:
-        yield engine
 
 
 # ---- commands ----
@@ -251,88 +196,6 @@ def audit(
     typer.echo(json.dumps(record, ensure_ascii=False, indent=2, default=str))
 
 
-@app.command(name="eval")
-def evaluate(
-    directory: Annotated[
-        Path,
-        typer.Argument(help="A set folder with corpus.jsonl and questions.jsonl, or a corpus.jsonl alone."),
-    ],
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N questions.")] = None,
-    per_task: Annotated[
-        int | None, typer.Option("--per-task", min=1, help="First N questions of each task/category.")
-    ] = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write the full report here.")] = None,
-    context: Annotated[
-        str, typer.Option("--context", help="auto | corpus | question: what each question's space holds.")
-    ] = "auto",
-    query_field: Annotated[
-        str | None, typer.Option("--query-field", help="Ask meta.FIELD (or a top-level field) instead.")
-    ] = None,
-    task: Annotated[
-        list[str] | None, typer.Option("--task", help="Only questions of this meta.task/category.")
-    ] = None,
-    corpus: Annotated[
-        list[Path] | None, typer.Option("--corpus", help="Extra corpus file or folder for referenced ids.")
-    ] = None,
-    data: Annotated[
-        Path | None, typer.Option("--data", help="Where the temporary spaces go (default: system temp).")
-    ] = None,
-) -> None:
-    """Score Sutra on an evaluation set (each question answered from its own context when it has one).
-
-    A folder with only a corpus.jsonl is an ingest-only run: the whole corpus is learned once into a
-    throwaway space and the learning throughput and store size are reported.
-    """
-    from sutra.evaluation.dataset import load_dataset
-    from sutra.evaluation.report import build_report, print_report
-    from sutra.evaluation.runner import Hooks, run_eval
-    from sutra.evaluation.spaces import resolve_mode
-
-    with _handled():
-        # an unwritable --json path fails now, not after the whole evaluation has run
-        created = _claim_report_path(json_out) if json_out is not None else False
-        try:
-            dataset = load_dataset(
-                directory, extra_corpora=corpus or (), tasks=task or (), per_group=per_task, limit=limit
-            )
-            resolve_mode(context, dataset.questions)  # fail on a bad --context before loading any model
-            if dataset.ingest_only:
-                given = {
-                    "--limit": limit is not None,
-                    "--per-task": per_task is not None,
-                    "--task": bool(task),
-                    "--query-field": query_field is not None,
-                    "--context": context != "auto",
-                }
-                ignored = [name for name, used in given.items() if used]
-                if ignored:
-                    err.print(
-                        f"[dim]{escape(dataset.name)} has no questions.jsonl: ingest-only run, "
-                        f"{escape(', '.join(ignored))} ignored[/dim]"
-                    )
-            with _progress() as progress:
-                if dataset.ingest_only:
-                    learned = progress.add_task(f"{dataset.name}: learning corpus", total=len(dataset.corpus))
-                    hooks = Hooks(learned=lambda n: progress.advance(learned, n))
-                else:
-                    asked = progress.add_task(f"{dataset.name}: questions", total=len(dataset.questions))
-                    learned = progress.add_task("documents learned", total=None)
-                    hooks = Hooks(
-                        learned=lambda n: progress.advance(learned, n),
-                        asked=lambda n: progress.advance(asked, n),
-                    )
-                run = run_eval(dataset, context=context, query_field=query_field, work_dir=data, hooks=hooks)
-            report = build_report(run, command=shlex.join(["sutra", *sys.argv[1:]]))
-        except BaseException:
-            if created and json_out is not None:
-                json_out.unlink(missing_ok=True)  # leave no empty report behind
-            raise
-        print_report(report, out)
-        if json_out is not None:
-            _write_json(json_out, report)
-            out.print(f"report written to {escape(shown(json_out))}")
-
-
 @app.command()
 def demo(
     data: Annotated[
@@ -364,79 +227,6 @@ def demo(
 
 
 MAX_CONFLICTS_SHOWN = 5
-
-
-@app.command()
-def timeline(
-    subject: Annotated[str, typer.Argument(help="A name, as learned (e.g. 'Mary', 'the ledger database').")],
-    data: DataOption = None,
-) -> None:
-    """Everything stated about a subject, oldest first, and whether it still holds."""
-    with _handled():
-        check_utf8(subject, "SUBJECT")
-        with _engine(data, existing=True) as engine:
-            entries = engine.timeline(subject)
-    for entry in entries:
-        mark = "" if entry["current"] else "  [dim](no longer holds)[/dim]"
-        relation = ("not " if entry["negated"] else "") + entry["relation"]
-        sources = ", ".join(entry["sources"])
-        out.print(
-            f"{escape(relation)} {escape(entry['value'])}{mark}  "
-            f"“{escape(entry['statement'])}” \\[{escape(sources)}]"
-        )
-
-
-@app.command()
-def find(
-    semantic_type: Annotated[
-        str | None, typer.Option("--type", help="entity, event, rule, temporal, …")
-    ] = None,
-    domain: Annotated[str | None, typer.Option(help="Only this domain.")] = None,
-    since: Annotated[str | None, typer.Option(help="Event time from (ISO-8601).")] = None,
-    until: Annotated[str | None, typer.Option(help="Event time up to (ISO-8601).")] = None,
-    role: Annotated[str | None, typer.Option("--role", help="Causal role: cause or effect.")] = None,
-    min_confidence: Annotated[float, typer.Option(help="Lowest confidence.")] = 0.0,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many.")] = 50,
-    data: DataOption = None,
-) -> None:
-    """Concepts by semantic filters: type, domain, event-time range, causal role, confidence."""
-    with _handled(), _engine(data, existing=True) as engine:
-        found = engine.find(
-            limit=limit,
-            semantic_type=semantic_type,
-            domain=domain,
-            since=since,
-            until=until,
-            causal_role=role,
-            min_confidence=min_confidence,
-        )
-    for concept in found:
-        when = f" [dim]{concept.valid_from[:10]}[/dim]" if concept.valid_from else ""
-        out.print(
-            f"{escape(concept.text)}  "
-            f"[dim]({concept.semantic_type}, {', '.join(concept.sources[-1:])})[/dim]{when}"
-        )
-    if not found:
-        out.print("nothing matches")
-
-
-@app.command()
-def contradictions(
-    subject: Annotated[
-        str | None, typer.Argument(help="Only this subject (a name); default: everything.")
-    ] = None,
-    data: DataOption = None,
-) -> None:
-    """List current facts that contradict each other, each side with its sources."""
-    with _handled():
-        if subject is not None:
-            check_utf8(subject, "SUBJECT")
-        with _engine(data, existing=True) as engine:
-            found = engine.contradictions(subject)
-    for conflict in found:
-        out.print(escape(_printable(conflict.describe())))
-    if not found:
-        out.print("no contradictions among the current facts")
 
 
 def print_answer(answer: Answer, *, explain: bool) -> None:
@@ -500,17 +290,6 @@ def _learn_summary(report: Any) -> str:
     )
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    )
-
-
 def _flatten(values: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
     for key, value in values.items():
         if isinstance(value, dict):
@@ -519,28 +298,9 @@ def _flatten(values: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, An
             yield f"{prefix}{key}", value
 
 
-def _claim_report_path(path: Path) -> bool:
-    """Make sure the report can be written to `path` before the run; returns whether it was created."""
-    if path.is_dir():
-        raise InputError(f"--json {shown(path)}: is a folder; give a file name for the report")
-    existed = path.exists()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8"):
-            pass
-    except OSError as exc:
-        raise InputError(
-            f"--json {shown(path)}: cannot write the report there: {exc.strerror or exc}"
-        ) from exc
-    return not existed
-
-
-def _write_json(path: Path, report: dict[str, Any]) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{shown(path)}: cannot write the report: {exc.strerror or exc}") from exc
+# The evaluation and inspection commands live in their own modules.
+cli_eval.register(app)
+cli_inspect.register(app)
 
 
 if __name__ == "__main__":
