@@ -281,3 +281,22 @@ def test_state_survives_reopen(tmp_path: Path, embedder: object) -> None:
         answer = space.ask("Where is Mary?")
         assert (answer.text, answer.sources) == ("kitchen", ["m2"])
         assert space.store.check() == []
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What are the effects of high latency?", "request timeout"),
+        ("What does high latency cause?", "request timeout"),
+        ("What is the cause of request timeouts?", "high latency"),
+        ("What causes high latency?", "slow query"),
+    ],
+)
+def test_causes_and_effects_in_both_directions(
+    make_space: Callable[..., Sutra], question: str, expected: str
+) -> None:
+    space = make_space()
+    space.learn("Slow queries cause high latency. High latency causes request timeouts.", source="ops")
+    answer = space.ask(question)
+    assert answer.text == expected
+    assert answer.sources == ["ops"]

@@ -40,6 +40,8 @@ AUX_START = {
 FILLER_LEMMAS = {"be", "do", "the", "a", "an", "?", ".", ",", "now", "currently", "right", "still"}
 TRUTH_PROMPT = re.compile(r"\b(true|false)\b.*\?\s*(.+)$", re.IGNORECASE | re.DOTALL)
 MAX_SPAN = 4
+EFFECT_NOUNS = {"effect", "consequence", "result", "outcome"}
+CAUSE_NOUNS = {"cause", "reason", "origin"}
 
 
 @dataclass(slots=True)
@@ -130,6 +132,8 @@ def _relations_for(predicate: list[str], intent: str, nouns_left: bool) -> list[
     for w in verbs:
         if w in lx.CAUSAL_VERBS:
             rels.append(lx.CAUSAL_VERBS[w])
+    if set(predicate) & (EFFECT_NOUNS | CAUSE_NOUNS):  # "the effects of X", "the cause of Y"
+        rels.extend(["causes", "implies"])
     if intent in lx.WH_RELATION and not rels:
         rels.append(lx.WH_RELATION[intent])
     if intent == "why":
@@ -172,7 +176,12 @@ def analyze(question: str, store: Store) -> QueryPlan:
         and t.dep_ != "neg"
     ]
     # dates and numbers are values, not names: "March" in "on 4 March 2024" is never an unknown entity
-    named = [t for t in predicate_tokens if t.ent_type_ not in ("DATE", "TIME", "CARDINAL", "ORDINAL")]
+    named = [
+        t
+        for t in predicate_tokens
+        if t.ent_type_ not in ("DATE", "TIME", "CARDINAL", "ORDINAL")
+        and t.lemma_.lower() not in EFFECT_NOUNS | CAUSE_NOUNS  # "effects", "cause" ask, they name nothing
+    ]
     unresolved = [
         t.text
         for t in named
@@ -183,12 +192,19 @@ def analyze(question: str, store: Store) -> QueryPlan:
     if intent == "count":
         predicate = [p for p in predicate if p not in ("object", "thing", "item")]
     first_pred = min((t.i for t in predicate_tokens), default=None)
+    # "the effects of X" / "the cause of Y": the noun with its "of" (a bare "cause" may be a misread verb)
+    nouns = {
+        t.lemma_.lower()
+        for t in predicate_tokens
+        if t.pos_ == "NOUN" and any(c.dep_ == "prep" and c.lower_ == "of" for c in t.children)
+    }
     unknown_is_subject = (
         bool(focus)
         and first_pred is not None
         and focus[0].start > first_pred
         and intent in ("who", "what", "which", "count")
-    )
+        and not nouns & EFFECT_NOUNS  # "the effects of X" asks what X causes
+    ) or bool(nouns & CAUSE_NOUNS)  # "the cause of Y" asks what causes Y
     negated = any(t.dep_ == "neg" for t in tokens)
     return QueryPlan(
         question=text,
