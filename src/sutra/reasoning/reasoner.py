@@ -47,7 +47,7 @@ class Reasoner:
 
     def _flag_conflicts(self, answer: Answer) -> None:
         """An answer resting on a subject with contradicting current facts says so, and is less certain."""
-        used = {aid for path in answer.paths for step in path.steps for aid in [step.subject]}
+        used = {step.subject for path in answer.paths for step in path.steps}
         subjects = [i for name in used for i in self.store.find_entities(name)]
         found = contradictions.find(self.store, subjects) if subjects else []
         if found:
