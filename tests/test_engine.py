@@ -300,3 +300,20 @@ def test_causes_and_effects_in_both_directions(
     answer = space.ask(question)
     assert answer.text == expected
     assert answer.sources == ["ops"]
+
+
+def test_many_valued_relations_answer_with_a_list(make_space: Callable[..., Sutra]) -> None:
+    space = make_space()
+    space.learn_documents(
+        [
+            Document("1", "Mary picked up the apple."),
+            Document("2", "Mary got the football."),
+            Document("3", "John took the milk."),
+        ]
+    )
+    for question in ("What is Mary carrying?", "What does Mary have?"):
+        answer = space.ask(question)
+        assert sorted(answer.items) == ["apple", "football"]
+        assert sorted(answer.sources) == ["1", "2"]
+    space.learn_documents([Document("4", "Mary dropped the apple.")])
+    assert space.ask("What is Mary carrying?").items == ["football"]

@@ -127,7 +127,7 @@ def _relations_for(predicate: list[str], intent: str, nouns_left: bool) -> list[
         predicate and set(predicate) <= lx.LOCATIVE_PREPS
     ):
         rels.append("located_in")
-    if any(w in lx.ACQUIRE_VERBS for w in predicate):
+    if any(w in lx.ACQUIRE_VERBS or lx.COMPOSE_VERBS.get(w) == "has" for w in predicate):
         rels.append("has")
     for w in verbs:
         if w in lx.CAUSAL_VERBS:

@@ -12,6 +12,7 @@ import numpy as np
 
 from sutra.answer import UNKNOWN_TEXT, Alternative, Answer, ReasoningPath, Step
 from sutra.config import Settings
+from sutra.learning import lexicon as lx
 from sutra.learning import nlp
 from sutra.model import ConceptKind
 from sutra.reasoning import causal, consensus, contradictions, evidence, spatial, temporal
@@ -27,6 +28,7 @@ TEXT_MATCH_MIN_SIMILARITY = 0.5
 # cite the other paths of the winning answer that score at least this share of the best one
 AGREEING_PATH_SHARE = 0.8
 CONFLICT_PENALTY = 0.7  # an answer whose facts are contradicted elsewhere is worth less
+CO_ANSWER_SHARE = 0.95  # values this close to the best one are listed together, not ranked
 
 
 class Reasoner:
@@ -123,6 +125,9 @@ class Reasoner:
             return self._unknown(
                 plan, f"no stored fact links {plan.focus[0].text!r} to {' / '.join(plan.relations[:2])}"
             )
+        members = self._co_answers(plan, clusters)
+        if len(members) > 1:
+            return self._list_answer(plan, members)
         conf = consensus.confidence(clusters)
         top = clusters[0]
         if conf < self.settings.min_confidence:
@@ -144,6 +149,33 @@ class Reasoner:
             sources=cited_sources(paths[:1] if len(paths) > 1 else paths),
             alternatives=self._alternatives(clusters[1:]),
             items=[name_of(self.store, top.answer_id)],
+            plan=plan.to_dict(),
+        )
+
+    def _co_answers(self, plan: QueryPlan, clusters: list[consensus.Cluster]) -> list[consensus.Cluster]:
+        """Answers that hold together rather than compete: for a relation that can have many values
+        ("what is Mary carrying?"), every current, directly stated value as strong as the best one."""
+        if plan.intent not in ("what", "who", "which") or set(plan.relations) & lx.FUNCTIONAL_RELATIONS:
+            return []
+        top = clusters[0].support
+        return [
+            c
+            for c in clusters
+            if c.support >= CO_ANSWER_SHARE * top and len(c.best.edges) == 1 and c.best.edges[0].current
+        ]
+
+    def _list_answer(self, plan: QueryPlan, members: list[consensus.Cluster]) -> Answer:
+        paths = [path_of(self.store, c.best) for c in members]
+        items = [name_of(self.store, c.answer_id) for c in members]
+        confidence = round(min(c.support for c in members), 4)
+        return Answer(
+            plan.question,
+            ", ".join(items),
+            "answered",
+            confidence,
+            paths=paths,
+            items=items,
+            sources=cited_sources(paths),
             plan=plan.to_dict(),
         )
 
