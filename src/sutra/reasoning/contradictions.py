@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sutra.learning import lexicon as lx
-from sutra.model import Association
+from sutra.model import Association, ConceptKind
 from sutra.reasoning.explain import name_of
 from sutra.store.base import Store
 
@@ -129,7 +129,7 @@ def _kind(store: Store, relation: str, a: Association, b: Association) -> str | 
 def find(store: Store, subjects: list[str] | None = None) -> list[Contradiction]:
     """Contradictions among the current facts of `subjects` (default: every entity)."""
     if subjects is None:
-        subjects = [c.id for c in store.concepts() if c.kind == "entity"]
+        subjects = [c.id for c in store.concepts(ConceptKind.ENTITY)]
     found: list[Contradiction] = []
     for subject in dict.fromkeys(subjects):
         found.extend(_conflicts(store, subject))

@@ -116,7 +116,7 @@ def _find_focus(tokens: list[Any], store: Store) -> list[Focus]:
     return found
 
 
-def _relations_for(predicate: list[str], intent: str, nouns_left: bool) -> list[str]:
+def _relations_for(predicate: list[str], intent: str) -> list[str]:
     """Relation labels the predicate words point at, most specific first."""
     rels: list[str] = []
     joined = "_".join(predicate)
@@ -211,7 +211,7 @@ def analyze(question: str, store: Store) -> QueryPlan:
         intent=intent,
         focus=focus,
         predicate=predicate,
-        relations=_relations_for(predicate, intent, bool(unresolved)),
+        relations=_relations_for(predicate, intent),
         unknown_is_subject=unknown_is_subject,
         unresolved=unresolved,
         statement=statement,
