@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.backends import BACKENDS, chosen
 
 from sutra.config import Settings
 from sutra.embedding import get_embedder
@@ -36,15 +38,23 @@ def embedder() -> Embedder:
 
 @pytest.fixture
 def make_space(tmp_path: Path, embedder: Embedder) -> Iterator[Callable[..., Sutra]]:
-    """Factory for fresh knowledge bases in temporary directories, closed after the test."""
+    """Factory for fresh knowledge bases in temporary directories, closed after the test. The storage
+    backend is the one SUTRA_TEST_BACKEND names (see tests/backends.py)."""
     opened: list[Sutra] = []
+    backend = BACKENDS[chosen()]
+    with ExitStack() as stack:
 
-    def make(name: str = "space", **kwargs: Any) -> Sutra:
-        kwargs.setdefault("fsync", "off")
-        space = Sutra(tmp_path / name, embedder=embedder, **kwargs)
-        opened.append(space)
-        return space
+        def make(name: str = "space", **kwargs: Any) -> Sutra:
+            kwargs.setdefault("fsync", "off")
+            directory = tmp_path / name
+            changes = backend(directory, stack)
+            if changes:
+                base = kwargs.pop("settings", None) or Settings()
+                kwargs["settings"] = base.with_(**changes)
+            space = Sutra(directory, embedder=embedder, **kwargs)
+            opened.append(space)
+            return space
 
-    yield make
-    for space in opened:
-        space.close()
+        yield make
+        for space in opened:
+            space.close()

@@ -25,6 +25,21 @@ def default_model_dir() -> Path:
     return Path(override) if override else Path(platformdirs.user_cache_dir("sutra")) / "models"
 
 
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _path_env(name: str) -> Path | None:
+    raw = os.environ.get(name)
+    return Path(raw) if raw else None
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Runtime settings. Parameters that shape stored data (vector dimension, format version) are saved in
@@ -38,6 +53,13 @@ class Settings:
     # take a snapshot (and truncate the WAL) once the WAL grows past this size
     checkpoint_wal_bytes: int = 64 * 1024 * 1024
     embed_batch_size: int = 32
+    # storage backend. `shards` applies when a store is created (an existing store keeps the count in its
+    # manifest); a non-empty `storage_url` ("sutra://host:port", or "sutras://" for TLS) means the concepts
+    # live in a storage server, reached with `storage_token`, verified against the CA file `storage_ca`.
+    shards: int = field(default_factory=lambda: _int_env("SUTRA_SHARDS", 1))
+    storage_url: str = field(default_factory=lambda: os.environ.get("SUTRA_STORAGE_URL", ""))
+    storage_token: str = field(default_factory=lambda: os.environ.get("SUTRA_STORAGE_TOKEN", ""))
+    storage_ca: Path | None = field(default_factory=lambda: _path_env("SUTRA_STORAGE_CA"))
     # reasoning
     max_hops: int = 4
     hop_decay: float = 0.85
@@ -50,6 +72,10 @@ class Settings:
             raise ConfigError(f"max_hops must be between 1 and 8, got {self.max_hops}")
         if not 0 < self.hop_decay <= 1:
             raise ConfigError(f"hop_decay must be in (0, 1], got {self.hop_decay}")
+        if not 1 <= self.shards <= 256:
+            raise ConfigError(f"shards must be between 1 and 256, got {self.shards}")
+        if self.storage_url and not self.storage_url.startswith(("sutra://", "sutras://")):
+            raise ConfigError(f"storage_url {self.storage_url!r} must start with sutra:// or sutras://")
         if self.embed_batch_size < 1:
             raise ConfigError("embed_batch_size must be at least 1")
 
