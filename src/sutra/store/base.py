@@ -13,9 +13,12 @@ from typing import Any, Literal
 
 import numpy as np
 
+from sutra.errors import InputError
 from sutra.model import Association, AssociationType, Concept, ConceptKind, Mutation
 
 Direction = Literal["out", "in", "both"]
+# how many partial paths `find_paths` may expand before it stops with what it has
+PATH_SEARCH_BUDGET = 10_000
 
 
 class Store(ABC):
@@ -77,6 +80,59 @@ class Store(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    # ---- composite reads: built on the methods above; a remote store runs them server-side ----
+
+    def find_paths(
+        self, start: str, goal: str, max_depth: int = 3, *, current_only: bool = True, limit: int = 10
+    ) -> list[list[Association]]:
+        """Simple paths of outgoing edges from `start` to `goal`, at most `max_depth` edges long: shortest
+        first, then in store order; at most `limit` of them. The walk stops after expanding
+        `PATH_SEARCH_BUDGET` partial paths, so a dense graph cannot make it run without end."""
+        for name, value in (("max_depth", max_depth), ("limit", limit)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InputError(f"find_paths: {name} must be a whole number of at least 1, got {value!r}")
+        found: list[list[Association]] = []
+        frontier: list[list[Association]] = [[]]
+        expanded = 0
+        for _ in range(max_depth):
+            grown: list[list[Association]] = []
+            for path in frontier:
+                tip = path[-1].target if path else start
+                seen = {start, *(a.target for a in path)}
+                for a in self.neighbors(tip, "out", current_only=current_only):
+                    if a.target == goal:
+                        found.append([*path, a])
+                        if len(found) >= limit:
+                            return found
+                    elif a.target not in seen:
+                        grown.append([*path, a])
+                expanded += 1
+                if expanded >= PATH_SEARCH_BUDGET:
+                    return found
+            frontier = grown
+        return found
+
+    def time_range(
+        self, since: str | None = None, until: str | None = None, kind: ConceptKind | None = None
+    ) -> list[Concept]:
+        """Concepts whose event time (`valid_from`) lies in [since, until], oldest first. ISO-8601 strings
+        of one shape order like the times they name, and a date bound compares by prefix, so
+        `until="2024-03-01"` keeps that whole day."""
+
+        def inside(when: str | None) -> bool:
+            return (
+                when is not None
+                and (not since or when[: len(since)] >= since)
+                and (not until or when[: len(until)] <= until)
+            )
+
+        hits = [c for c in self.concepts(kind) if inside(c.valid_from)]
+        return sorted(hits, key=lambda c: (c.valid_from, c.seq))
+
+    def health(self) -> dict[str, Any]:
+        """A cheap liveness answer: {"status": "ok", "version": ...}; a remote store adds the server's."""
+        return {"status": "ok", "version": self.version()}
 
     def __enter__(self) -> Store:
         return self
