@@ -191,13 +191,20 @@ class Graph:
             )
 
     def _delete_concept(self, cid: str, touched: set[str]) -> None:
-        """Remove a concept, every edge touching it, and its id from `statements` lists."""
+        """Remove a concept, every edge touching it, and its id from `statements` lists and `history`."""
         for a in self.edges(cid, "both"):
             touched.update((a.source, a.target))
             self._drop_assoc(a.id)
         for aid in self._by_seq(self._cited_by.get(cid, {}), self.associations):
             a = self.associations[aid]
-            self._set_assoc(replace(a, statements=[s for s in a.statements if s != cid]))
+            # the assertions the statement made leave the fact's timeline too, or it would cite a ghost
+            self._set_assoc(
+                replace(
+                    a,
+                    statements=[s for s in a.statements if s != cid],
+                    history=[h for h in a.history if h[1] != cid],
+                )
+            )
         self._drop_concept(cid)
         touched.discard(cid)
 
@@ -224,6 +231,12 @@ class Graph:
             c = self.concepts.get(cid)
             if c is not None and c.kind == ConceptKind.ENTITY and not c.sources and not self.has_edges(cid):
                 self._delete_concept(cid, set())
+        # An edge learned from another source may lean on this one (a pronoun's antecedent, a holder's
+        # location: `attrs["support"]`, see learning/writer.py). It stays, but stops citing the forgotten
+        # source. A scan rather than another index: forgetting is rare and this is one pass over the edges.
+        for a in [a for a in self.associations.values() if src in _support(a)]:
+            kept = [s for s in _support(a) if s != src]
+            self._set_assoc(replace(a, attrs={**a.attrs, "support": kept}))
 
     # ---- reads ----
 
@@ -351,6 +364,11 @@ class Graph:
     @staticmethod
     def _by_seq(ids: Iterable[str], table: dict[str, Any]) -> list[str]:
         return sorted((i for i in ids if i in table), key=lambda i: table[i].seq)
+
+
+def _support(a: Association) -> list[str]:
+    support = a.attrs.get("support")
+    return support if isinstance(support, list) else []
 
 
 def _union(old: list[str], new: Iterable[str]) -> list[str]:
