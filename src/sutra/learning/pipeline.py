@@ -13,9 +13,10 @@ from sutra.learning import nlp
 from sutra.learning.classify import classify
 from sutra.learning.clauses import ClauseLink, clause_links
 from sutra.learning.entities import PERSON_PRONOUNS, PRONOUNS, EntityRef, mention
-from sutra.learning.relations import Fact, extract_facts
+from sutra.learning.relations import Fact, clause_verbs, extract_facts
 from sutra.learning.rules import Rule, looks_like_rule, parse_rules
 from sutra.learning.timeexpr import TimeInfo, time_of
+from sutra.learning.transfers import Transfer, transfer_of
 from sutra.model import Document, SemanticType
 
 MAX_SENTENCE_CHARS = 2000  # longer "sentences" (tables, logs) are kept whole but not parsed for relations
@@ -36,6 +37,7 @@ class Statement:
     links: list[ClauseLink] = field(default_factory=list)
     antecedents: list[str] = field(default_factory=list)  # sources that this sentence's pronouns point to
     rule: Rule | None = None  # the inference rule the sentence states, if any
+    transfers: list[Transfer] = field(default_factory=list)  # who gave what to whom
 
 
 class Discourse:
@@ -65,6 +67,11 @@ class Discourse:
                 self.last_person = ref
             else:
                 self.last_thing = ref
+
+
+def _transfers(sent: Any, resolve: Any) -> list[Transfer]:
+    found = (transfer_of(verb, resolve) for verb in clause_verbs(sent))
+    return [t for t in found if t is not None]
 
 
 def _domain(doc: Document) -> str:
@@ -111,6 +118,9 @@ class Learner:
                     st.semantic_type = SemanticType.RULE
                 # a rule asserts no fact of its own words ("Rough people are cold" says nothing of people)
                 st.facts = [] if st.rule else extract_facts(sent, self.discourse.resolve)
+                if not st.rule:
+                    st.transfers = _transfers(sent, self.discourse.resolve)
+                    st.facts += [Fact(t.recipient, "has", t.theme) for t in st.transfers if t.recipient]
                 st.antecedents = [a for a in dict.fromkeys(self.discourse.antecedents) if a != doc.id]
                 st.links = clause_links(sent)
                 st.entities = self._mentions(sent, st.facts)

@@ -14,6 +14,7 @@ from typing import Any
 
 from sutra.learning import lexicon as lx
 from sutra.learning.entities import EntityRef, mention, with_conjuncts
+from sutra.learning.transfers import GIVE_VERBS
 from sutra.model import AssociationType
 
 Resolver = Callable[[Any], EntityRef | None]
@@ -145,7 +146,7 @@ def _verbal(verb: Any, subjects: list[EntityRef], neg: bool, passive: bool, reso
                 rel = lx.COMPOSE_VERBS[label]
             elif label in lx.CAUSAL_VERBS:
                 rel = lx.CAUSAL_VERBS[label]
-            closes = "has" if label in lx.RELEASE_VERBS else None
+            closes = "has" if label in lx.RELEASE_VERBS or label in GIVE_VERBS else None
             facts.extend(Fact(s, rel, o, neg, closes) for s in subjects for o in _objects(child, resolve))
         elif child.dep_ in ("prep", "agent"):
             prep = child.lower_

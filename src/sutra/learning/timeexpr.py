@@ -7,6 +7,7 @@ order facts that carry no date.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +34,16 @@ class TimeInfo:
     iso: str | None = None  # absolute event time when one could be resolved
     relative: float | None = None  # day offset for relative expressions (yesterday = -1)
     sequence: bool = False  # "then", "afterwards": happens after the previous statement
+
+
+MONTHS = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b", re.IGNORECASE)
+NUMERIC_DATE = re.compile(r"\b(\d{4}|\d{1,2}[/.-]\d{1,2})\b")
+
+
+def _looks_like_date(text: str) -> bool:
+    """A year, a month name with a number, or d/m: a bare "20" ("CE sym 20") is a count, not a day."""
+    has_digit = any(ch.isdigit() for ch in text)
+    return has_digit and bool(MONTHS.search(text) or NUMERIC_DATE.search(text))
 
 
 def _parse_date(text: str, anchor: datetime | None) -> str | None:
@@ -68,7 +79,7 @@ def time_of(sent: Any, doc_time: str | None) -> TimeInfo:
         info.sequence = True
         info.expression = info.expression or next(t.lower_ for t in sent if t.lower_ in SEQUENCE_WORDS)
     for ent in sent.ents:
-        if ent.label_ == "DATE" and any(ch.isdigit() for ch in ent.text):
+        if ent.label_ == "DATE" and _looks_like_date(ent.text):
             iso = _parse_date(ent.text, anchor)
             if iso:
                 info.expression, info.iso = ent.text, iso

@@ -80,6 +80,8 @@ class BatchWriter:
             attrs["time_expression"] = st.time.expression
         if st.time.relative is not None:
             attrs["relative_day"] = st.time.relative
+        if st.transfers:
+            attrs["transfers"] = [t.to_attrs() for t in st.transfers]
         self.mutations.append(
             PutConcept(
                 Concept(
@@ -152,8 +154,10 @@ class BatchWriter:
                 return
 
     def _relocate(self, thing: str, place: str, st: Statement, sid: str, why: list[str | None]) -> None:
-        """A derived location: it ends the thing's previous one and cites what it was derived from."""
-        self._close_where(thing, "located_in", lambda target, neg: True)
+        """A derived location: it ends the thing's previous one (even one derived earlier in the same
+        statement: "Bill handed the ball to Jeff" puts it where Bill is, then where Jeff is) and cites what
+        it was derived from."""
+        self._close_where(thing, "located_in", lambda target, neg: True, even_fresh=True)
         support = list(dict.fromkeys(s for s in why if s and s != st.source))
         self._edge(thing, "located_in", place, st, sid, assoc_type=AssociationType.SEMANTIC, support=support)
 
@@ -248,9 +252,9 @@ class BatchWriter:
         else:
             self._close_where(subject, relation, lambda t, neg: t != target or neg)
 
-    def _close_where(self, subject: str, relation: str, predicate) -> None:  # type: ignore[no-untyped-def]
+    def _close_where(self, subject: str, relation: str, predicate, even_fresh: bool = False) -> None:  # type: ignore[no-untyped-def]
         current = self.current.get(subject, relation)
         for aid, (target, neg) in list(current.items()):
-            if aid not in self._fresh and predicate(target, neg):
+            if (even_fresh or aid not in self._fresh) and predicate(target, neg):
                 self.mutations.append(CloseAssociation(aid))
                 del current[aid]

@@ -6,6 +6,7 @@ gate answers "I don't know" and says why.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -14,8 +15,8 @@ from sutra.answer import UNKNOWN_TEXT, Alternative, Answer, ReasoningPath, Step
 from sutra.config import Settings
 from sutra.learning import lexicon as lx
 from sutra.learning import nlp
-from sutra.model import ConceptKind
-from sutra.reasoning import causal, consensus, contradictions, evidence, spatial, temporal
+from sutra.model import Concept
+from sutra.reasoning import causal, consensus, contradictions, events, evidence, spatial, temporal, transfers
 from sutra.reasoning.claims import ClaimChecker
 from sutra.reasoning.explain import cited_sources, name_of, path_of, step_of, timeline_step
 from sutra.reasoning.paths import Candidate, expand_members, search
@@ -29,6 +30,8 @@ TEXT_MATCH_MIN_SIMILARITY = 0.5
 AGREEING_PATH_SHARE = 0.8
 CONFLICT_PENALTY = 0.7  # an answer whose facts are contradicted elsewhere is worth less
 CO_ANSWER_SHARE = 0.95  # values this close to the best one are listed together, not ranked
+WHO_WHAT = ("who", "whom", "what", "which")
+HAPPEN = {"happen", "occur", "take_place"}
 
 
 class Reasoner:
@@ -59,6 +62,14 @@ class Reasoner:
     def _answer(self, plan: QueryPlan) -> Answer:
         if plan.intent == "truth":
             return self._truth(plan)
+        order = next((w for w in plan.predicate if w in ("before", "after")), None)
+        if order and HAPPEN & set(plan.predicate) and plan.intent == "what":
+            answer = self._happened(plan, before=order == "before")
+            if answer is not None:
+                return answer
+        transfer = transfers.read_question(nlp.parse_one(plan.question)) if plan.intent in WHO_WHAT else None
+        if transfer is not None:
+            return self._transfer(plan, transfer)
         asked_event = causal.question_event(nlp.parse_one(plan.question))
         if asked_event:
             answer = self._causal(plan, *asked_event)
@@ -76,10 +87,11 @@ class Reasoner:
             answer = None
         if answer is not None:  # otherwise "before"/"how" were not about a timeline or a route after all
             return answer
-        if plan.date and plan.intent in ("what", "who", "which"):
-            dated = self._on_date(plan)
-            if dated is not None:
-                return dated
+        if plan.date and plan.intent in ("what", "who", "which", "where"):
+            if HAPPEN & set(plan.predicate):
+                return self._on_date(plan)
+            else:
+                return self._as_of(plan)
         if plan.intent == "yesno":
             return self._yes_no(plan)
         if plan.focus and plan.relations:
@@ -208,6 +220,29 @@ class Reasoner:
             plan=plan.to_dict(),
         )
 
+    def _transfer(self, plan: QueryPlan, query: transfers.TransferQuery) -> Answer:
+        """ "Who gave the football to Bill?": the latest transfer whose named roles match the question."""
+        missing = query.missing(self.store)
+        if missing:
+            return self._unknown(plan, f"nothing is known about {', '.join(repr(n) for n in missing)}")
+        found = transfers.find(self.store, query)
+        if found is None:
+            named = ", ".join(f"{role} {name!r}" for role, (_, name) in query.known.items())
+            return self._unknown(
+                plan, f"no stored transfer with {named or 'those roles'} names its {query.asked}"
+            )
+        path = transfers.proof(self.store, *found, query.asked)
+        return Answer(
+            plan.question,
+            path.answer,
+            "answered",
+            0.95,
+            paths=[path],
+            sources=cited_sources([path]),
+            items=[path.answer],
+            plan=plan.to_dict(),
+        )
+
     # ---- time and space ----
 
     def _ordered(self, plan: QueryPlan, before: bool) -> Answer | None:
@@ -236,20 +271,31 @@ class Reasoner:
                 )
         return None
 
-    def _on_date(self, plan: QueryPlan) -> Answer | None:
-        """ "What happened on 12 June 2024?": the statements whose event time is that day (about the focus,
-        when the question names one), in learning order."""
+    def _on_date(self, plan: QueryPlan) -> Answer:
+        """ "What happened on 12 June 2024?": the statements dated that day (about the focus, if named)."""
         day = plan.date or ""
-        focus = {i for f in plan.focus for i in f.entity_ids}
-        found = []
-        for concept in self.store.concepts(ConceptKind.STATEMENT):
-            if (concept.valid_from or "")[:10] != day:
-                continue
-            mentioned = {e.target for e in self.store.neighbors(concept.id, "out", relations=["mentions"])}
-            if not focus or focus & mentioned:
-                found.append(concept)
+        found = events.events_on(self.store, day, {i for f in plan.focus for i in f.entity_ids})
         if not found:
+            about = f" about {', '.join(f.text for f in plan.focus)}" if plan.focus else ""
+            return self._unknown(plan, f"no statement{about} is dated {day}")
+        return self._events(plan, found, day, "happened")
+
+    def _happened(self, plan: QueryPlan, before: bool) -> Answer | None:
+        """ "What happened after the disk filled up?": the statement(s) next to the named event in time."""
+        word = "before" if before else "after"
+        named = re.split(rf"\b{word}\b", plan.question, maxsplit=1, flags=re.IGNORECASE)[-1].strip(" ?.!")
+        if not named:
             return None
+        found = events.anchor(self.store, named, self.embed(named) if self.embed else None)
+        if found is None:
+            return self._unknown(plan, f"no stored statement describes {named!r}")
+        event, _ = found
+        nearest = events.next_to(self.store, event, before)
+        if not nearest:
+            return self._unknown(plan, f"nothing was learned {word} {event.text!r}")
+        return self._events(plan, nearest, event.text, f"happened {word}")
+
+    def _events(self, plan: QueryPlan, found: list[Concept], anchor: str, relation: str) -> Answer:
         paths = [
             ReasoningPath(
                 answer=c.text,
@@ -257,8 +303,8 @@ class Reasoner:
                 kind="timeline",
                 steps=[
                     Step(
-                        subject=day,
-                        relation="happened",
+                        subject=anchor,
+                        relation=relation,
                         object=c.text,
                         statement=c.text,
                         sources=c.sources[-1:],
@@ -272,6 +318,46 @@ class Reasoner:
         return Answer(
             plan.question,
             " ".join(items),
+            "answered",
+            0.9,
+            paths=paths,
+            items=items,
+            sources=cited_sources(paths),
+            plan=plan.to_dict(),
+        )
+
+    def _as_of(self, plan: QueryPlan) -> Answer:
+        """ "Where was Mary on 3 May 2024?", "What was true on 3 May 2024?": the facts that held that day."""
+        day = plan.date or ""
+        subjects = {i for f in plan.focus for i in f.entity_ids}
+        relations = {"located_in"} if plan.intent == "where" else None
+        held = events.state_on(self.store, day, subjects, relations)
+        if relations:  # where it was: a denial ("not in Paris") does not say where
+            held = [e for e in held if not e.edge.negated]
+        if not held:
+            about = f" about {', '.join(f.text for f in plan.focus)}" if plan.focus else ""
+            return self._unknown(plan, f"no dated fact{about} held on {day}")
+        paths = [
+            ReasoningPath(
+                answer=name_of(self.store, e.value),
+                steps=[timeline_step(self.store, e)],
+                score=0.9,
+                kind="timeline",
+            )
+            for e in held
+        ]
+        if relations:  # one value asked: where the subject was
+            items = [paths[-1].answer]
+            paths = paths[-1:]
+        else:
+            items = [
+                f"{s.subject} {'not ' if s.negated else ''}{s.relation} {s.object}"
+                for p in paths
+                for s in p.steps
+            ]
+        return Answer(
+            plan.question,
+            "; ".join(items),
             "answered",
             0.9,
             paths=paths,
