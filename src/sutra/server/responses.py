@@ -1,0 +1,51 @@
+"""Response helpers: fast JSON bodies, the streaming media types, and the error responses each route
+declares so the OpenAPI schema lists every status it can return."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.responses import Response, StreamingResponse
+
+from sutra.server.schemas import ErrorBody
+
+_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
+
+def dumps(value: Any) -> bytes:
+    return orjson.dumps(value, default=str, option=_OPTIONS)
+
+
+def json_response(value: Any, status: int = 200) -> Response:
+    """Bypasses FastAPI's re-validation on hot paths; the declared response_model still documents it."""
+    return Response(dumps(value), status_code=status, media_type="application/json")
+
+
+class NDJSONResponse(StreamingResponse):
+    media_type = "application/x-ndjson"
+
+
+class EventStreamResponse(StreamingResponse):
+    media_type = "text/event-stream"
+
+
+_DESCRIPTIONS = {
+    400: "Bad input (the engine's checks: UTF-8, ISO-8601 times, ids, empty text).",
+    401: "Missing, invalid or expired credentials.",
+    403: "Your role in this space is too low for this.",
+    404: "No such space (or not a member), concept, source or record.",
+    413: "Request body over the size limit.",
+    422: "The request does not match the schema.",
+    429: "Rate limit: retry after the Retry-After seconds.",
+    503: "The space or the model is unavailable.",
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    chosen = statuses or tuple(_DESCRIPTIONS)
+    return {s: {"model": ErrorBody, "description": _DESCRIPTIONS[s]} for s in chosen}
+
+
+COMMON = errors(401, 403, 404, 413, 422, 429, 503)
+WITH_INPUT = errors(400, 401, 403, 404, 413, 422, 429, 503)
