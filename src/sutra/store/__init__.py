@@ -17,6 +17,10 @@ __all__ = ["Direction", "LocalStore", "RecoveryReport", "Store", "open_store"]
 def open_store(path: str | os.PathLike[str] | None = None, settings: Settings | None = None) -> Store:
     """Open (or create) the store at `path` (default `settings.data_dir`) under `settings`' policies."""
     settings = settings if settings is not None else Settings()
+    if settings.storage_url:  # the concepts live in a storage server; `path` keeps only local files
+        from sutra.store.remote.client import RemoteStore
+
+        return RemoteStore(settings.storage_url, token=settings.storage_token, ca=settings.storage_ca)
     return LocalStore(
         settings.data_dir if path is None else path,
         fsync=settings.fsync,
