@@ -15,6 +15,7 @@ from sutra.errors import NotFoundError
 from sutra.learning import nlp
 from sutra.learning.clauses import clause_key
 from sutra.model import DeleteConcept
+from sutra.readers import check_time
 from sutra.reasoning import causal
 from sutra.reasoning.explain import path_of
 from sutra.server import views
@@ -158,6 +159,9 @@ async def contradictions(
 @router.post("/filter", response_model=ConceptsOut, summary="Concepts by semantic filters")
 async def filter_concepts(body: FilterIn, request: Request, space: ReaderSpace) -> Response:
     conditions = body.model_dump(exclude={"limit"})
+    for bound in ("since", "until"):  # the filter compares strings; a non-date would silently match nothing
+        if conditions[bound] is not None:
+            check_time(conditions[bound], bound)
     found = await state_of(request).spaces.read(space, lambda e: e.find(limit=body.limit, **conditions))
     return json_response({"concepts": [views.concept_dict(c) for c in found]})
 

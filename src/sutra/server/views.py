@@ -184,15 +184,15 @@ def search(engine: Sutra, query: str, mode: str, k: int) -> list[dict[str, Any]]
 
 
 def export_lines(store: Store) -> Iterator[bytes]:
-    """JSON lines: every concept (`"type": "concept"`), then every association (`"type": "association"`),
+    """JSON lines: every concept (`"record": "concept"`), then every association (`"record": "association"`),
     in store order; each association once, from its source's outgoing edges."""
     concepts = store.concepts()
     for c in concepts:
-        yield orjson.dumps({"type": "concept", **concept_dict(c)}) + b"\n"
+        yield orjson.dumps({"record": "concept", **concept_dict(c)}) + b"\n"
     for c in concepts:
         for a in store.neighbors(c.id, "out"):
             line = {
-                "type": "association",
+                "record": "association",
                 **edge_dict(a),
                 "statements": list(a.statements),
                 "attrs": _plain(a.attrs),

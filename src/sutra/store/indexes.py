@@ -19,6 +19,7 @@ from sutra.model import Concept
 from sutra.store.entity_index import EntityIndex
 from sutra.store.keyword import KeywordIndex
 from sutra.store.vectors import VectorIndex, make_index
+from sutra.store.vectors.storage import decode_rows
 
 
 class Indexes:
@@ -45,7 +46,8 @@ class Indexes:
             return True
         self.vectors = make_index(self.vector_backend, dim)  # nothing saved, or it does not match: rebuild
         if with_vectors:
-            self.vectors.upsert(list(with_vectors), np.stack(list(with_vectors.values())))
+            # stored vectors may be compact (float16, int8): the index gets float32 rows
+            self.vectors.upsert(list(with_vectors), decode_rows(list(with_vectors.values())))
         return False
 
     def ensure_vectors(self, dim: int) -> None:
@@ -78,7 +80,7 @@ class Indexes:
                 self.vectors.remove(concept_id)
         added = [(concept_id, vector) for concept_id, vector in pending.items() if vector is not None]
         if added:
-            self.vectors.upsert([concept_id for concept_id, _ in added], np.stack([v for _, v in added]))
+            self.vectors.upsert([concept_id for concept_id, _ in added], decode_rows([v for _, v in added]))
 
     # ---- integrity ----
 

@@ -28,8 +28,11 @@ from sutra.store.snapshot import SNAPSHOT_NAME
 
 WAL_NAME = "wal.log"
 MANIFEST_NAME = manifest_file.MANIFEST_NAME
-# The temporaries of atomic replaces (fsutil.atomic_writer) and of the saved HNSW graph (vectors/hnsw.py).
-_OWN_TEMPORARY = re.compile(r"(manifest\.json|snapshot\.bin|wal\.log|vectors\.meta|vectors\.\d+\.hnsw)\.tmp")
+# The temporaries of atomic replaces (fsutil.atomic_writer), of the snapshot's vector file (snapshot.py)
+# and of the saved HNSW graph (vectors/hnsw.py).
+_OWN_TEMPORARY = re.compile(
+    r"(manifest\.json|snapshot\.bin|snapshot\.\d+\.npy|wal\.log|vectors\.meta|vectors\.\d+\.hnsw)\.tmp"
+)
 _VIRTUAL_ROOTS = ("/proc", "/sys")
 
 

@@ -22,9 +22,13 @@ truncates at the first bad frame and reports what was dropped in `recovery`. Wha
 file next to the WAL. Files the manifest says must exist (`wal.log` always, `snapshot.bin` after the first
 checkpoint) are never silently replaced by empty ones. A failed open leaves the directory as it found it.
 
-Checkpoints run automatically once the WAL passes `checkpoint_wal_bytes`. If one fails (a full disk), the
-batch that triggered it is already durable in the WAL, so `apply` still succeeds: the failure is logged, the
-WAL is kept, and the checkpoint is retried after the WAL has grown by another quarter of the threshold.
+Checkpoints hold back writers for their whole length but readers only while the graph is frozen: the lists
+of records are copied under the lock (records are never changed in place, so the copies are a consistent
+view), and the snapshot is serialised from them after the lock is released. `frozen()` hands the same view
+to export and backup. Checkpoints run automatically once the WAL passes `checkpoint_wal_bytes`. If one fails
+(a full disk), the batch that triggered it is already durable in the WAL, so `apply` still succeeds: the
+failure is logged, the WAL is kept, and the checkpoint is retried after the WAL has grown by another quarter
+of the threshold.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +58,7 @@ from sutra.store.indexes import Indexes
 from sutra.store.recovery import RecoveryReport
 from sutra.store.snapshot import SNAPSHOT_NAME, read_snapshot, write_snapshot
 from sutra.store.vectors import BACKENDS, remove_saved_index
+from sutra.store.vectors import storage as vector_storage
 
 log = logging.getLogger("sutra.store")
 
@@ -71,23 +76,36 @@ class LocalStore(Store):
         checkpoint_wal_bytes: int = DEFAULT_CHECKPOINT_WAL_BYTES,
         repair: bool = False,
         vector_index: str = "auto",
+        vector_dtype: str | None = None,
     ) -> None:
+        """`vector_dtype` ("float32", "float16", "int8") applies while the space holds no vector yet; after
+        that it is the manifest's, and asking for another one is a `ConfigError`."""
         if fsync not in FSYNC_POLICIES:
             raise ConfigError(f"fsync policy {fsync!r} is not one of {', '.join(FSYNC_POLICIES)}")
         if vector_index not in BACKENDS:
             raise ConfigError(f"vector index {vector_index!r} is not one of {', '.join(BACKENDS)}")
+        if vector_dtype is not None and vector_dtype not in vector_storage.VECTOR_DTYPES:
+            raise ConfigError(
+                f"vector dtype {vector_dtype!r} is not one of {', '.join(vector_storage.VECTOR_DTYPES)}"
+            )
         if batch_fsync_ms <= 0 or checkpoint_wal_bytes <= 0:
             raise ConfigError("batch_fsync_ms and checkpoint_wal_bytes must be positive")
         self.path = Path(path)
         self.fsync = fsync
         self._checkpoint_bytes = self._checkpoint_due = checkpoint_wal_bytes
         self._rw = threading.RLock()
+        self._writes = threading.RLock()  # taken before `_rw` by writers and checkpoints (see above)
         self._closed = True
         self._failure: str | None = None
         try:
             claim = layout.claim(self.path)
             try:
-                self._open(repair=repair, batch_fsync_ms=batch_fsync_ms, vector_index=vector_index)
+                self._open(
+                    repair=repair,
+                    batch_fsync_ms=batch_fsync_ms,
+                    vector_index=vector_index,
+                    vector_dtype=vector_dtype,
+                )
             except BaseException:
                 claim.abandon()
                 raise
@@ -96,10 +114,20 @@ class LocalStore(Store):
         self._dir_lock = claim.lock
         self._closed = False
 
-    def _open(self, *, repair: bool, batch_fsync_ms: float, vector_index: str) -> None:
+    def _open(
+        self, *, repair: bool, batch_fsync_ms: float, vector_index: str, vector_dtype: str | None
+    ) -> None:
         started = time.perf_counter()
         report = RecoveryReport()
         self._manifest = manifest_file.load(self.path)
+        if vector_dtype is not None and vector_dtype != self._manifest.vector_dtype:
+            if self._manifest.dim is not None:
+                raise ConfigError(
+                    f"{self.path} holds its vectors as {self._manifest.vector_dtype}; the vector dtype is "
+                    f"chosen when a space is created and cannot become {vector_dtype}. Export and import the "
+                    "space into a new one to change it."
+                )
+            self._save_manifest(vector_dtype=vector_dtype)
         report.wal_recreated = recovery.require_wal(self.path / WAL_NAME, repair=repair)
         snap = read_snapshot(self.path / SNAPSHOT_NAME)
         if snap is None and self._manifest.snapshot:
@@ -160,13 +188,14 @@ class LocalStore(Store):
         dicts, dim = encode_batch(batch)
         if not dicts:
             return
-        with self._rw:
+        with self._writes, self._rw:
             self._check_writable()
             if dim is not None:
                 self._ensure_dim(dim)
             lsn = self._wal.next_lsn
             payload = wal.encode_payload(lsn, dicts)
             _, mutations = wal.decode_payload(payload)
+            self._compact_vectors(mutations)
             self._graph.begin()
             try:
                 for m in mutations:
@@ -184,7 +213,7 @@ class LocalStore(Store):
 
     def _auto_checkpoint(self) -> None:
         """Checkpoint after a durable batch; a failure must not make that batch look failed (see above)."""
-        with self._rw:
+        with self._writes:
             if self._closed or self._wal.size < self._checkpoint_due:
                 return
             try:
@@ -209,6 +238,7 @@ class LocalStore(Store):
         }
         for dim in dims:
             self._ensure_dim(dim)
+        self._compact_vectors(mutations)
         self._graph.begin()
         try:
             for m in mutations:
@@ -217,6 +247,15 @@ class LocalStore(Store):
             self._rollback()
             raise
         self._graph.commit()
+
+    def _compact_vectors(self, mutations: list[Mutation]) -> None:
+        """Hold new vectors in the space's dtype, live and on replay alike (so both build the same state)."""
+        dtype = self._manifest.vector_dtype
+        if dtype == "float32":
+            return
+        for m in mutations:
+            if isinstance(m, PutConcept) and m.concept.vector is not None:
+                m.concept.vector = vector_storage.encode(m.concept.vector, dtype)
 
     def _ensure_dim(self, dim: int) -> None:
         manifest_file.check_dim(self._manifest, dim, self.path)
@@ -232,8 +271,9 @@ class LocalStore(Store):
             raise
 
     def checkpoint(self) -> None:
-        with self._rw:
-            self._check_writable()
+        with self._writes:
+            with self._rw:
+                self._check_writable()
             try:
                 self._checkpoint_locked()
             except OSError as exc:
@@ -243,27 +283,47 @@ class LocalStore(Store):
                 ) from exc
 
     def _checkpoint_locked(self) -> None:
-        """Snapshot, then mark it in the manifest (once), then truncate the WAL: each step is crash-safe."""
-        lsn = self._wal.next_lsn - 1
-        if lsn == self._snapshot_lsn:  # nothing new; the WAL may still hold frames the snapshot covers
+        """Snapshot, then mark it in the manifest (once), then truncate the WAL: each step is crash-safe.
+
+        Called holding `_writes`, so nothing changes meanwhile; readers are held back only by `frozen()`."""
+        view = self.frozen()
+        if view.lsn == self._snapshot_lsn:  # nothing new; the WAL may still hold frames the snapshot covers
             if self._wal.size > wal.FILE_HEADER.size:
                 self._wal.truncate()
             self._checkpoint_due = self._checkpoint_bytes
             return
         write_snapshot(
             self.path / SNAPSHOT_NAME,
-            lsn=lsn,
-            seq=self._graph.seq,
-            concepts=self._graph.concepts.values(),
-            associations=self._graph.associations.values(),
+            lsn=view.lsn,
+            seq=view.seq,
+            concepts=view.concepts,
+            associations=view.associations,
+            vector_dtype=view.vector_dtype,
         )
-        if self._indexes.vectors is None or not self._indexes.vectors.save(self.path, lsn):
+        # hnswlib's save only reads the graph, as searches do; with writers held back it cannot change
+        if self._indexes.vectors is None or not self._indexes.vectors.save(self.path, view.lsn):
             remove_saved_index(self.path)  # an older saved index would only be a stale file
-        self._snapshot_lsn = lsn
-        if not self._manifest.snapshot:
-            self._save_manifest(snapshot=True)
-        self._wal.truncate()
+        with self._rw:
+            self._snapshot_lsn = view.lsn
+            if not self._manifest.snapshot:
+                self._save_manifest(snapshot=True)
+            self._wal.truncate()
         self._checkpoint_due = self._checkpoint_bytes
+
+    def frozen(self) -> FrozenView:
+        """A consistent copy of the whole graph as of the last applied batch, for checkpoints, export and
+        backup. Only the lists are copied (under the lock, briefly); the records are shared, never changed."""
+        with self._rw:
+            if self._closed:
+                raise StorageError(f"the store at {self.path} is closed; open it again to read it")
+            return FrozenView(
+                lsn=self._wal.next_lsn - 1,
+                seq=self._graph.seq,
+                dim=self._manifest.dim,
+                vector_dtype=self._manifest.vector_dtype,
+                concepts=list(self._graph.concepts.values()),
+                associations=list(self._graph.associations.values()),
+            )
 
     # ---- reading ----
 
@@ -336,6 +396,7 @@ class LocalStore(Store):
                 "vectors": 0 if vectors is None else len(vectors),
                 "vector_index": None if vectors is None else getattr(vectors, "backend", vectors.name),
                 "dim": self._manifest.dim,
+                "vector_dtype": self._manifest.vector_dtype,
                 "seq": self._graph.seq,
                 "lsn": self._wal.next_lsn - 1,
                 "snapshot_lsn": self._snapshot_lsn,
@@ -357,7 +418,7 @@ class LocalStore(Store):
     # ---- lifecycle ----
 
     def close(self) -> None:
-        with self._rw:
+        with self._writes, self._rw:
             if self._closed:
                 return
             self._closed = True
@@ -379,9 +440,23 @@ class LocalStore(Store):
             )
 
 
+@dataclass(frozen=True, slots=True)
+class FrozenView:
+    """The store's records as of `lsn` (see `LocalStore.frozen`); concept vectors in `vector_dtype`."""
+
+    lsn: int
+    seq: int
+    dim: int | None
+    vector_dtype: str
+    concepts: list[Concept]
+    associations: list[Association]
+
+
 def _copy_concept(c: Concept) -> Concept:
-    # Stored records are shared and never changed in place; callers get their own lists and dicts.
-    return replace(c, sources=list(c.sources), aliases=list(c.aliases), attrs=dict(c.attrs))
+    # Stored records are shared and never changed in place; callers get their own lists and dicts, and
+    # vectors as float32 whatever form the space keeps them in.
+    vector = None if c.vector is None else vector_storage.decode(c.vector)
+    return replace(c, sources=list(c.sources), aliases=list(c.aliases), attrs=dict(c.attrs), vector=vector)
 
 
 def _copy_association(a: Association) -> Association:

@@ -21,6 +21,7 @@ from typing import Any
 
 from sutra.errors import ConfigError, CorruptionError, StorageError
 from sutra.store.fsutil import atomic_write
+from sutra.store.vectors.storage import DEFAULT_VECTOR_DTYPE, VECTOR_DTYPES
 
 MANIFEST_NAME = "manifest.json"
 FORMAT_VERSION = 1
@@ -33,6 +34,8 @@ class Manifest:
     dim: int | None = None
     created: str = ""
     snapshot: bool = False  # a checkpoint has written snapshot.bin, so it must exist from now on
+    # how vectors are held in memory and in snapshots (vectors/storage.py); fixed by the first vector stored
+    vector_dtype: str = DEFAULT_VECTOR_DTYPE
 
 
 def new_manifest() -> Manifest:
@@ -72,11 +75,15 @@ def load(directory: Path) -> Manifest:
     dim = _field(raw, path, "dim", int)
     if dim is not None and not 1 <= dim <= MAX_DIM:
         raise _damaged(path, f'"dim" is {dim!r}; it must be null or the vector size (1 to {MAX_DIM})')
+    vector_dtype = _field(raw, path, "vector_dtype", str) or DEFAULT_VECTOR_DTYPE
+    if vector_dtype not in VECTOR_DTYPES:
+        raise _damaged(path, f'"vector_dtype" is {vector_dtype!r}, not one of {", ".join(VECTOR_DTYPES)}')
     return Manifest(
         format=version,
         dim=dim,
         created=_field(raw, path, "created", str) or "",
         snapshot=bool(_field(raw, path, "snapshot", bool)),
+        vector_dtype=vector_dtype,
     )
 
 

@@ -3,10 +3,18 @@
 Layout::
 
     b"SUTRASNP" | u32 format version
-    msgpack stream: {"lsn", "seq", "concepts": n, "associations": n}, n concept maps, n association maps
+    msgpack stream: {"lsn", "seq", "concepts": n, "associations": n, "vectors"}, n concept maps,
+                    n association maps
     u32 crc32(stream) | u64 stream length | b"SUTRAEND"
 
 Records are written in `seq` order, which is the order the graph keeps them in, so loading needs no sort.
+
+Since format 2 the vectors are not inside the msgpack stream but in `snapshot.<lsn>.npy` beside it, one row
+per concept with a vector (a concept map names its row as "vrow"), in the space's vector dtype. Opening
+memory-maps that file (`np.load(mmap_mode="r")`), so a cold start neither decodes nor copies the vectors;
+the header's "vectors" entry gives its name, rows, dtype and crc32, checked on load. The .npy is written and
+renamed into place before snapshot.bin, which is the commit point; older .npy files are removed after it.
+Format 1 snapshots (vectors inline as float32 bytes) are still read.
 The trailer makes a truncated or damaged snapshot detectable (`CorruptionError`); a newer format version is a
 `ConfigError` that says to upgrade. Replacing the file is atomic (temp file, fsync, rename, directory fsync):
 after a crash there is either the old snapshot or the new one, never half of one. Recovery replays only WAL
@@ -15,13 +23,18 @@ frames with an LSN above the snapshot's, so a crash between the rename and the W
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
 import struct
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import msgpack
+import numpy as np
 
 from sutra.errors import ConfigError, CorruptionError
 from sutra.model import Association, Concept
@@ -33,10 +46,13 @@ from sutra.store.codec import (
     concept_to_dict,
     pack,
 )
-from sutra.store.fsutil import atomic_writer
+from sutra.store.fsutil import TMP_SUFFIX, atomic_writer, fsync_dir
+from sutra.store.vectors.storage import DEFAULT_VECTOR_DTYPE, encode_rows, numpy_dtype
 
 SNAPSHOT_NAME = "snapshot.bin"
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
+VECTOR_FILE = re.compile(r"snapshot\.\d+\.npy")  # exactly the names `write_snapshot` gives vector files
+_ROWS_PER_CHUNK = 8192
 MAGIC, END = b"SUTRASNP", b"SUTRAEND"
 HEADER = struct.Struct("<8sI")
 TRAILER = struct.Struct("<IQ8s")
@@ -52,10 +68,23 @@ class Snapshot:
 
 
 def write_snapshot(
-    path: Path, *, lsn: int, seq: int, concepts: Iterable[Concept], associations: Iterable[Association]
+    path: Path,
+    *,
+    lsn: int,
+    seq: int,
+    concepts: Iterable[Concept],
+    associations: Iterable[Association],
+    vector_dtype: str = DEFAULT_VECTOR_DTYPE,
 ) -> int:
-    """Atomically replace the snapshot at `path`; return its size in bytes."""
+    """Atomically replace the snapshot at `path` (and its vector file); return its size in bytes.
+
+    The records may be a frozen copy of a live graph: nothing here takes a lock or changes them."""
     concepts, associations = list(concepts), list(associations)
+    # A store holds one dimension; a vector of another (only ever hand-built) stays inline as float32 bytes.
+    dims = [c.vector.size for c in concepts if c.vector is not None]
+    with_vectors = [c for c in concepts if c.vector is not None and c.vector.size == dims[0]]
+    vectors = _write_vectors(path.parent, lsn, with_vectors, vector_dtype) if with_vectors else None
+    rows = {id(c): row for row, c in enumerate(with_vectors)}
     crc = length = 0
     with atomic_writer(path) as f:
         f.write(HEADER.pack(MAGIC, SNAPSHOT_VERSION))
@@ -70,14 +99,64 @@ def write_snapshot(
                 f.write(b"".join(chunks))
                 chunks.clear()
 
-        emit({"lsn": lsn, "seq": seq, "concepts": len(concepts), "associations": len(associations)})
+        emit(
+            {
+                "lsn": lsn,
+                "seq": seq,
+                "concepts": len(concepts),
+                "associations": len(associations),
+                "vectors": vectors,
+            }
+        )
         for c in concepts:
-            emit(concept_to_dict(c, with_seq=True))
+            row = rows.get(id(c))
+            record = concept_to_dict(c if row is None else replace(c, vector=None), with_seq=True)
+            if row is not None:
+                record["vrow"] = row
+            emit(record)
         for a in associations:
             emit(association_to_dict(a, with_seq=True))
         f.write(b"".join(chunks))
         f.write(TRAILER.pack(crc, length, END))
+    keep = vectors["file"] if vectors else None
+    for old in path.parent.iterdir():
+        if VECTOR_FILE.fullmatch(old.name) and old.name != keep:
+            with contextlib.suppress(FileNotFoundError):
+                old.unlink()  # a reader that memory-mapped it keeps its pages until it closes
     return HEADER.size + length + TRAILER.size
+
+
+def _write_vectors(directory: Path, lsn: int, concepts: list[Concept], dtype: str) -> dict[str, Any]:
+    """Write the vectors of `concepts` as one .npy matrix, atomically; return its header entry.
+
+    Filled in chunks through a memory map, so a million vectors never need a second copy in memory."""
+    name = f"snapshot.{lsn}.npy"
+    target = directory / name
+    tmp = target.with_name(name + TMP_SUFFIX)
+    dim = concepts[0].vector.size  # type: ignore[union-attr]
+    crc = 0
+    try:
+        matrix = np.lib.format.open_memmap(
+            tmp, mode="w+", dtype=numpy_dtype(dtype), shape=(len(concepts), dim)
+        )
+        for start in range(0, len(concepts), _ROWS_PER_CHUNK):
+            chunk = [c.vector for c in concepts[start : start + _ROWS_PER_CHUNK]]
+            block = np.stack(chunk)  # type: ignore[arg-type]
+            if block.dtype != matrix.dtype:  # held in another form (a float32 view): convert once here
+                block = encode_rows(block.astype(np.float32), dtype)
+            matrix[start : start + len(chunk)] = block
+            crc = zlib.crc32(np.ascontiguousarray(block), crc)
+        matrix.flush()
+        del matrix
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    fsync_dir(directory)
+    return {"file": name, "rows": len(concepts), "dim": dim, "dtype": dtype, "crc": crc}
 
 
 def read_snapshot(path: Path) -> Snapshot | None:
@@ -101,19 +180,51 @@ def read_snapshot(path: Path) -> Snapshot | None:
     if zlib.crc32(body) != crc:
         raise _corrupt(path, "its checksum does not match")
     try:
-        return _decode(body)
-    except (CodecError, KeyError, TypeError, ValueError, StopIteration) as exc:
+        return _decode(body, path)
+    except (CodecError, KeyError, TypeError, ValueError, StopIteration, IndexError) as exc:
         raise _corrupt(path, f"its checksum matches but its content is invalid ({exc})") from exc
 
 
-def _decode(body: bytes) -> Snapshot:
+def _decode(body: bytes, path: Path) -> Snapshot:
     records = msgpack.Unpacker(raw=False, strict_map_key=False, max_buffer_size=len(body) + 1)
     records.feed(body)
     header = next(records)
     snap = Snapshot(lsn=int(header["lsn"]), seq=int(header["seq"]))
-    snap.concepts = [concept_from_dict(next(records)) for _ in range(header["concepts"])]
+    vectors = _read_vectors(path, header["vectors"]) if header.get("vectors") else None
+    concepts = []
+    for _ in range(header["concepts"]):
+        record = next(records)
+        concept = concept_from_dict(record)
+        row = record.get("vrow")
+        if row is not None:
+            if vectors is None or not 0 <= row < len(vectors):
+                raise CodecError(f"concept {concept.id} names vector row {row}, which the vector file lacks")
+            concept.vector = vectors[row]
+        concepts.append(concept)
+    snap.concepts = concepts
     snap.associations = [association_from_dict(next(records)) for _ in range(header["associations"])]
     return snap
+
+
+def _read_vectors(path: Path, entry: dict[str, Any]) -> np.ndarray:
+    """The snapshot's vector matrix, memory-mapped read-only, after checking its shape, type and crc32."""
+    name = entry["file"]
+    if not isinstance(name, str) or not VECTOR_FILE.fullmatch(name):
+        raise CodecError(f"the vector file name {name!r} is not one a snapshot writes")
+    file = path.parent / name
+    try:
+        matrix = np.load(file, mmap_mode="r", allow_pickle=False)
+    except FileNotFoundError:
+        raise _corrupt(path, f"its vector file {file} is missing") from None
+    except (OSError, ValueError) as exc:
+        raise _corrupt(path, f"its vector file {file} cannot be read ({exc})") from exc
+    if matrix.shape != (entry["rows"], entry["dim"]) or matrix.dtype != numpy_dtype(entry["dtype"]):
+        raise _corrupt(
+            path, f"its vector file {file} has shape {matrix.shape} {matrix.dtype}, not the recorded one"
+        )
+    if zlib.crc32(matrix) != entry["crc"]:
+        raise _corrupt(path, f"the checksum of its vector file {file} does not match")
+    return matrix
 
 
 def _corrupt(path: Path, why: str) -> CorruptionError:
