@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
+from tests.conftest import read_jsonl
 
 from sutra.engine import Sutra
 from sutra.errors import InputError, NotFoundError
@@ -76,3 +80,54 @@ def test_unknown_resolution_strategy_is_refused(make_space: Callable[..., Sutra]
     space.learn("The disk is full.", source="a")
     with pytest.raises(InputError, match="resolve"):
         space.ask("Is the disk full?", resolve="vote")
+
+
+def _proofwriter_conflicts(shared_data: Path, limit: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Pairs of real ProofWriter facts from different theories where one denies the other
+    ("Bob is big." in one theory, "Bob is not big." in another), in corpus order."""
+    stated: dict[str, dict[str, Any]] = {}
+    pairs = []
+    for row in read_jsonl(shared_data / "proofwriter" / "corpus.jsonl"):
+        match = re.fullmatch(r"(The [a-z ]+|[A-Z][a-z]+) is (not )?([a-z]+)\.", row["text"])
+        if not match:
+            continue
+        subject, negated, prop = match.groups()
+        other = stated.get(f"{subject}|{prop}|{not negated}")
+        if other and other["meta"]["theory"] != row["meta"]["theory"]:
+            pairs.append((other, row))
+            if len(pairs) == limit:
+                break
+        stated.setdefault(f"{subject}|{prop}|{bool(negated)}", row)
+    return pairs
+
+
+def test_real_contradicting_facts_are_found_cited_and_resolved(
+    make_space: Callable[..., Sutra], shared_data: Path
+) -> None:
+    pairs = _proofwriter_conflicts(shared_data, 5)
+    assert len(pairs) == 5
+    for first, second in pairs:
+        space = make_space(second["id"].replace(":", "_"))
+        space.learn(first["text"], source=first["id"], time="2024-01-01")
+        report = space.learn(second["text"], source=second["id"], time="2024-02-01")
+        assert len(report.contradictions) == 1 and report.contradictions[0].startswith("negation:")
+        [found] = space.contradictions()
+        assert {s for c in found.claims for s in c.sources} == {first["id"], second["id"]}
+
+        subject, prop = re.fullmatch(r"(.+) is (?:not )?([a-z]+)\.", first["text"]).groups()  # type: ignore[union-attr]
+        question = f"Is {subject[0].lower() + subject[1:] if subject.startswith('The ') else subject} {prop}?"
+        recent = space.ask(question, resolve="recent")
+        assert recent.conflicts, question  # the answer says it touches a contradiction
+        # the most recent statement wins under "recent"
+        assert recent.label == ("no" if " not " in second["text"] else "yes"), question
+        assert second["id"] in recent.sources
+
+
+def test_numeric_mismatch_keeps_the_numbers(make_space: Callable[..., Sutra]) -> None:
+    space = make_space()
+    space.learn("The ledger server has 16 GB of memory.", source="inventory")
+    report = space.learn("The ledger server has 32 GB of memory.", source="audit")
+    assert report.contradictions == ["numeric: ledger server has: 16 GB [inventory] vs 32 GB [audit]"]
+    # different units are different things, not a disagreement
+    space.learn("The ledger server has 2 disks.", source="inventory")
+    assert [c.kind for c in space.contradictions()] == ["numeric"]

@@ -111,21 +111,36 @@ def mention(token: Any) -> EntityRef | None:
         token.ent_type_ in ("PERSON", "GPE", "ORG", "LOC") and token.text[:1].isupper()
     )
     surface = " ".join(t.text for t in tokens)
+    head_lemma = token.lemma_.lower() if token.lemma_ else lower
     if proper:
         name = surface
         key = normalize_name(surface)
     else:
         # lemma of the head keeps "mice" and "mouse" together; modifiers stay as written
-        head_lemma = token.lemma_.lower() if token.lemma_ else lower
         name = " ".join([*(_case(t) for t in tokens[:-1]), head_lemma])
         key = normalize_name(name)
     aliases = {surface, surface.lower(), name}
     if not proper and len(tokens) > 1:
         aliases.add(head_lemma)  # "latency" still finds "high latency"
+    amount = _amount(token)
+    if amount is not None:
+        # "16 GB", "3 replicas": the number is part of the value, so "16 GB" and "32 GB" can disagree
+        aliases.update({name, head_lemma})
+        name = f"{amount} {' '.join([*(_case(t) for t in tokens[:-1]), _case(token)])}"
+        key = normalize_name(name)
+        aliases.add(name)
     aliases = sorted(aliases - {""})
     plural = token.tag_ in ("NNS", "NNPS")
     ner = token.ent_type_ or None
     return EntityRef(key=key, name=name, aliases=aliases, proper=proper, ner=ner, plural=plural)
+
+
+def _amount(token: Any) -> str | None:
+    """The written number counting a noun ("16" in "16 GB of memory"), if there is one."""
+    for child in token.children:
+        if child.dep_ == "nummod" and any(ch.isdigit() for ch in child.text):
+            return child.text
+    return None
 
 
 def with_conjuncts(token: Any) -> list[Any]:

@@ -46,7 +46,7 @@ OPPOSITE_PAIRS = [
     ("visible", "invisible"),
 ]
 OPPOSITES = {a: b for a, b in OPPOSITE_PAIRS} | {b: a for a, b in OPPOSITE_PAIRS}
-NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)?(?:\s+\S+)?$")
+NUMBER = re.compile(r"^-?\d[\d,]*(?:\.\d+)?(?:\s+\S+)*$")
 MENTIONS = "mentions"
 
 

@@ -154,7 +154,7 @@ def declarative(question: str) -> str | None:
         return None
     rest = parsed[chunk.end :].text
     subject = chunk.text[:1].upper() + chunk.text[1:]  # capitalised, as the parser expects a sentence
-    return f"{subject} {tokens[0].lower_} {rest}".strip() + "."
+    return f"{subject} {tokens[0].lower_} {rest}".strip().rstrip(".") + "."
 
 
 def analyze(question: str, store: Store) -> QueryPlan:

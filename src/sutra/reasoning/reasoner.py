@@ -398,7 +398,7 @@ class Reasoner:
     def _yes_no(self, plan: QueryPlan) -> Answer:
         return self._claim(
             plan,
-            plan.question.rstrip("?") + ".",
+            plan.question,  # the parser reads "Is Charlie green?" right, "Is Charlie green." not
             {"yes": "yes", "no": "no", "maybe": "maybe"},
             unknown=("no stored fact proves the claim or its negation", "maybe"),
         )
