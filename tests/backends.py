@@ -53,7 +53,17 @@ def _remote_tls(directory: Path, stack: ExitStack) -> dict[str, Any]:
     return _remote(directory, stack, secure=True)
 
 
-BACKENDS: dict[str, Backend] = {"local": _local, "remote": _remote, "remote-tls": _remote_tls}
+def _sharded(directory: Path, stack: ExitStack) -> dict[str, Any]:
+    """Four shards in the space's own directory (store/sharded.py)."""
+    return {"shards": 4}
+
+
+BACKENDS: dict[str, Backend] = {
+    "local": _local,
+    "remote": _remote,
+    "remote-tls": _remote_tls,
+    "sharded": _sharded,
+}
 
 
 def chosen() -> str:

@@ -17,7 +17,7 @@ Dicts keep insertion order, and insertion order is `seq` order (a concept delete
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -47,7 +47,10 @@ class GraphHooks(Protocol):
 
 
 class Graph:
-    def __init__(self, hooks: GraphHooks | None = None) -> None:
+    def __init__(self, hooks: GraphHooks | None = None, owns: Callable[[str], bool] | None = None) -> None:
+        # A shard's graph (store/sharded.py) holds only the concepts `owns` accepts, and the associations
+        # whose source it owns; endpoints and cascades that reach other shards are the sharded store's job.
+        self._owns = owns
         self.concepts: dict[str, Concept] = {}
         self.associations: dict[str, Association] = {}
         self.seq = 0  # the persisted put counter: one increment per PutConcept/PutAssociation
@@ -111,6 +114,8 @@ class Graph:
         elif isinstance(m, DeleteConcept):
             if m.concept_id in self.concepts:
                 self._delete_concept(m.concept_id, set())
+            elif not self.owns(m.concept_id):  # deleted in its own shard: drop what refers to it here
+                self._drop_references(m.concept_id, set())
         elif isinstance(m, DeleteAssociation):
             if m.association_id in self.associations:
                 self._drop_assoc(m.association_id)
@@ -150,7 +155,7 @@ class Graph:
         old = self.associations.get(inc.id)
         if old is None:
             for end in (inc.source, inc.target):
-                if end not in self.concepts:
+                if end not in self.concepts and self.owns(end):
                     raise NotFoundError(
                         f"association {inc.id} ({inc.source} -{inc.relation}-> {inc.target}) points at "
                         f"concept {end}, which does not exist; put the concept first (earlier in the same "
@@ -192,6 +197,11 @@ class Graph:
 
     def _delete_concept(self, cid: str, touched: set[str]) -> None:
         """Remove a concept, every edge touching it, and its id from `statements` lists and `history`."""
+        self._drop_references(cid, touched)
+        self._drop_concept(cid)
+        touched.discard(cid)
+
+    def _drop_references(self, cid: str, touched: set[str]) -> None:
         for a in self.edges(cid, "both"):
             touched.update((a.source, a.target))
             self._drop_assoc(a.id)
@@ -205,8 +215,6 @@ class Graph:
                     history=[h for h in a.history if h[1] != cid],
                 )
             )
-        self._drop_concept(cid)
-        touched.discard(cid)
 
     def _forget_source(self, src: str) -> None:
         touched: set[str] = set()  # endpoints of removed edges: candidates for orphaned entities
@@ -227,7 +235,8 @@ class Graph:
                 self._set_concept(replace(c, sources=[s for s in c.sources if s != src]))
             else:
                 self._delete_concept(cid, touched)
-        for cid in self._by_seq(touched, self.concepts):
+        # In a shard, whether an entity is left orphaned depends on every shard: the sharded store decides.
+        for cid in self._by_seq(touched, self.concepts) if self._owns is None else ():
             c = self.concepts.get(cid)
             if c is not None and c.kind == ConceptKind.ENTITY and not c.sources and not self.has_edges(cid):
                 self._delete_concept(cid, set())
@@ -256,6 +265,13 @@ class Graph:
 
     def has_edges(self, cid: str) -> bool:
         return cid in self._out or cid in self._in
+
+    def is_cited(self, cid: str) -> bool:
+        """Whether an association lists `cid` among its statements."""
+        return cid in self._cited_by
+
+    def owns(self, cid: str) -> bool:
+        return self._owns is None or self._owns(cid)
 
     def ids_by_source(self, src: str) -> list[str]:
         return self._by_seq(self._concepts_by_source.get(src, {}), self.concepts) + self._by_seq(
@@ -293,7 +309,7 @@ class Graph:
                 )
         for a in self.associations.values():
             for end in (a.source, a.target):
-                if end not in self.concepts:
+                if end not in self.concepts and self.owns(end):
                     problems.append(f"association {a.id} points at missing concept {end}")
         first_seqs: dict[int, str] = {}
         for table in (self.concepts, self.associations):

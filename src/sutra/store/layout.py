@@ -55,11 +55,12 @@ class Claim:
                 self.directory.rmdir()  # only if empty: never remove what someone else put there
 
 
-def claim(directory: Path) -> Claim:
+def claim(directory: Path, manifest: manifest_file.Manifest | None = None) -> Claim:
     """Lock `directory` for opening, creating a space there if it may become one; refuse anything else.
 
     The folder is inspected before anything is written to it (a foreign folder gets no LOCK), and again
     under the lock, which is what counts: another process may have created the space in between.
+    `manifest` is what a new space starts with (default: `manifest.new_manifest()`).
     """
     made = prepare(directory)
     lock = DirectoryLock(directory)
@@ -79,7 +80,8 @@ def claim(directory: Path) -> Claim:
     if new:
         try:
             wal.create(directory / WAL_NAME)
-            manifest_file.save(directory, manifest_file.new_manifest())  # last: it makes the folder a space
+            # last: it makes the folder a space
+            manifest_file.save(directory, manifest or manifest_file.new_manifest())
         except BaseException:
             opened.abandon()
             raise

@@ -38,7 +38,7 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,9 @@ DEFAULT_CHECKPOINT_WAL_BYTES = 64 * 1024 * 1024
 
 
 class LocalStore(Store):
+    # A shard of a sharded space (store/shard.py) owns only some concept ids; a plain store owns them all.
+    _owns: Callable[[str], bool] | None = None
+
     def __init__(
         self,
         path: str | os.PathLike[str],
@@ -98,7 +101,7 @@ class LocalStore(Store):
         self._closed = True
         self._failure: str | None = None
         try:
-            claim = layout.claim(self.path)
+            claim = layout.claim(self.path, manifest=self._initial_manifest())
             try:
                 self._open(
                     repair=repair,
@@ -128,6 +131,7 @@ class LocalStore(Store):
                     "space into a new one to change it."
                 )
             self._save_manifest(vector_dtype=vector_dtype)
+        self._check_role()
         report.wal_recreated = recovery.require_wal(self.path / WAL_NAME, repair=repair)
         snap = read_snapshot(self.path / SNAPSHOT_NAME)
         if snap is None and self._manifest.snapshot:
@@ -137,7 +141,7 @@ class LocalStore(Store):
                 "a backup."
             )
         self._indexes = Indexes(vector_index)
-        self._graph = Graph(hooks=self._indexes)
+        self._graph = Graph(hooks=self._indexes, owns=self._owns)
         if snap is not None:
             self._adopt_dim(snap.concepts, SNAPSHOT_NAME)
             self._graph.load(snap.concepts, snap.associations, snap.seq)
@@ -159,6 +163,17 @@ class LocalStore(Store):
         report.seconds = time.perf_counter() - started
         self.recovery = report
 
+    def _initial_manifest(self) -> manifest_file.Manifest | None:
+        return None  # the default manifest of a new space
+
+    def _check_role(self) -> None:
+        """A sharded space, or one of its shards, is opened only through `open_store` (store/sharded.py)."""
+        if self._manifest.shards > 1 or self._manifest.shard is not None:
+            raise ConfigError(
+                f"{self.path} is {'a shard of ' if self._manifest.shard is not None else ''}a sharded space; "
+                "open the space's own directory with sutra.store.open_store"
+            )
+
     def _adopt_dim(self, concepts: Iterable[Concept], where: str) -> None:
         dim = recovery.adopt_dim(self._manifest, self.path, concepts, where)
         if dim is not None:
@@ -177,10 +192,17 @@ class LocalStore(Store):
             check=lambda frame: self._adopt_dim(
                 recovery.put_concepts(frame.mutations), f"{WAL_NAME} (LSN {frame.lsn})"
             ),
-            apply=self._apply_decoded,
+            apply=self._replay_frame,
         )
         self._indexes.flush()
         return last_lsn
+
+    def _replay_frame(self, frame: wal.Frame) -> None:
+        if frame.extra is not None:  # only a shard of a sharded space writes these (store/shard.py)
+            raise CorruptionError(
+                "it holds a sharded space's transaction record, which a plain store cannot apply"
+            )
+        self._apply_decoded(frame.mutations)
 
     # ---- writing ----
 

@@ -26,6 +26,7 @@ from sutra.store.vectors.storage import DEFAULT_VECTOR_DTYPE, VECTOR_DTYPES
 MANIFEST_NAME = "manifest.json"
 FORMAT_VERSION = 1
 MAX_DIM = 1 << 16  # far above any embedding model; a larger number is damage, not a model
+MAX_SHARDS = 256  # as Settings.shards allows
 
 
 @dataclass(slots=True)
@@ -34,6 +35,8 @@ class Manifest:
     dim: int | None = None
     created: str = ""
     snapshot: bool = False  # a checkpoint has written snapshot.bin, so it must exist from now on
+    shards: int = 1  # a sharded space's directory: how many shards (fixed at creation; store/sharded.py)
+    shard: int | None = None  # a shard's own directory: its index in the sharded space above it
     # how vectors are held in memory and in snapshots (vectors/storage.py); fixed by the first vector stored
     vector_dtype: str = DEFAULT_VECTOR_DTYPE
 
@@ -78,7 +81,15 @@ def load(directory: Path) -> Manifest:
     vector_dtype = _field(raw, path, "vector_dtype", str) or DEFAULT_VECTOR_DTYPE
     if vector_dtype not in VECTOR_DTYPES:
         raise _damaged(path, f'"vector_dtype" is {vector_dtype!r}, not one of {", ".join(VECTOR_DTYPES)}')
+    shards = _field(raw, path, "shards", int)
+    if shards is not None and not 1 <= shards <= MAX_SHARDS:
+        raise _damaged(path, f'"shards" is {shards!r}; it must be the shard count (1 to {MAX_SHARDS})')
+    shard = _field(raw, path, "shard", int)
+    if shard is not None and not 0 <= shard < MAX_SHARDS:
+        raise _damaged(path, f'"shard" is {shard!r}; it must be null or a shard index (0 to {MAX_SHARDS})')
     return Manifest(
+        shards=shards or 1,
+        shard=shard,
         format=version,
         dim=dim,
         created=_field(raw, path, "created", str) or "",

@@ -80,7 +80,7 @@ def replay(
     *,
     repair: bool,
     check: Callable[[wal.Frame], None],
-    apply: Callable[[list[Mutation]], None],
+    apply: Callable[[wal.Frame], None],
 ) -> int:
     """Apply the WAL's frames newer than the snapshot; return the last LSN applied.
 
@@ -100,7 +100,7 @@ def replay(
         try:
             if frame.lsn != last_lsn + 1:  # LSNs are dense: a gap means batches went missing
                 raise CorruptionError(f"batches {last_lsn + 1}..{frame.lsn - 1} are missing before it")
-            apply(frame.mutations)
+            apply(frame)
         except SutraError as exc:
             why = f"{path}: the batch at offset {frame.offset} (LSN {frame.lsn}) cannot be replayed ({exc})"
             if not repair:

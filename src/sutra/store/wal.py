@@ -52,9 +52,10 @@ WAL_VERSION = 1
 FILE_HEADER = struct.Struct("<8sII")
 FRAME_HEADER = struct.Struct("<III")
 MAX_FRAME = 1 << 31  # a sanity bound: a "valid" header claiming more than this is corruption
-# Every payload is the msgpack map {"lsn": ..., "m": ...}, so it starts with these bytes; after a frame whose
-# header is damaged (its length unknown), the next intact frame is found by searching for them.
-_PAYLOAD_START = b"\x82\xa3lsn"
+# Every payload is the msgpack map {"lsn": ..., "m": ...} (or with a third key "x"), so it starts with these
+# bytes after its one-byte map header; after a frame whose header is damaged (its length unknown), the next
+# intact frame is found by searching for them.
+_PAYLOAD_START = b"\xa3lsn"
 
 _fsync = getattr(os, "fdatasync", os.fsync)  # fdatasync still flushes the size change an append makes
 
@@ -62,19 +63,33 @@ _fsync = getattr(os, "fdatasync", os.fsync)  # fdatasync still flushes the size 
 # ---- encoding ----
 
 
-def encode_payload(lsn: int, mutation_dicts: list[dict[str, Any]]) -> bytes:
-    return pack({"lsn": lsn, "m": mutation_dicts})
+def encode_payload(
+    lsn: int, mutation_dicts: list[dict[str, Any]], extra: dict[str, Any] | None = None
+) -> bytes:
+    """`extra` (optional, key "x") carries a sharded space's transaction record (see store/shard.py)."""
+    body: dict[str, Any] = {"lsn": lsn, "m": mutation_dicts}
+    if extra is not None:
+        body["x"] = extra
+    return pack(body)
 
 
 def decode_payload(payload: bytes) -> tuple[int, list[Mutation]]:
+    lsn, mutations, _ = decode_record(payload)
+    return lsn, mutations
+
+
+def decode_record(payload: bytes) -> tuple[int, list[Mutation], dict[str, Any] | None]:
     body = unpack(payload)
     if (
         not isinstance(body, dict)
         or not isinstance(body.get("lsn"), int)
         or not isinstance(body.get("m"), list)
+        or not isinstance(body.get("x", {}), dict)
     ):
-        raise CodecError("a WAL payload must be a map with an integer 'lsn' and a list 'm'")
-    return body["lsn"], [mutation_from_dict(d) for d in body["m"]]
+        raise CodecError(
+            "a WAL payload must be a map with an integer 'lsn', a list 'm' and an optional 'x' map"
+        )
+    return body["lsn"], [mutation_from_dict(d) for d in body["m"]], body.get("x")
 
 
 def encode_frame(payload: bytes) -> bytes:
@@ -90,6 +105,7 @@ class Frame:
     offset: int
     lsn: int
     mutations: list[Mutation]
+    extra: dict[str, Any] | None = None  # a sharded space's transaction record, if any
 
 
 @dataclass(slots=True)
@@ -169,12 +185,12 @@ def _read_frame(data: bytes, pos: int, last_lsn: int) -> tuple[str, Any, Frame |
     if zlib.crc32(payload) != payload_crc:
         return "corrupt", "the frame payload checksum does not match", None
     try:
-        lsn, mutations = decode_payload(payload)
+        lsn, mutations, extra = decode_record(payload)
     except CodecError as exc:
         return "corrupt", f"the frame checksum matches but its content is invalid ({exc})", None
     if lsn <= last_lsn:
         return "corrupt", f"LSN {lsn} does not follow LSN {last_lsn}", None
-    return "ok", end, Frame(pos, lsn, mutations)
+    return "ok", end, Frame(pos, lsn, mutations, extra)
 
 
 def _count_frames_after(data: bytes, pos: int) -> int:
@@ -185,8 +201,9 @@ def _count_frames_after(data: bytes, pos: int) -> int:
     """
     count, search_from = 0, pos + 1
     while True:
-        start = data.find(_PAYLOAD_START, search_from + FRAME_HEADER.size) - FRAME_HEADER.size
-        if start < 0:
+        found = data.find(_PAYLOAD_START, search_from + FRAME_HEADER.size + 1)
+        start = found - 1 - FRAME_HEADER.size
+        if found < 0:
             return count
         verdict, end, _ = _read_frame(data, start, 0)
         if verdict == "ok":
