@@ -68,7 +68,7 @@ class _Connection:
         pending = _Pending()
         with self._pending_lock:
             if self.broken is not None:
-                raise self.broken
+                raise type(self.broken)(str(self.broken))
             request_id = next(self._ids)
             self._pending[request_id] = pending
         data = protocol.encode_request(request_id, op, args)
@@ -89,7 +89,8 @@ class _Connection:
                 f"the storage server at {self.where} did not answer {op!r} within {timeout:g} s"
             )
         if pending.error is not None:
-            raise pending.error
+            # a fresh instance per caller: one error may be shared by every request a broken connection held
+            raise type(pending.error)(str(pending.error))
         return pending.result
 
     def close(self) -> None:
