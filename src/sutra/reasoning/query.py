@@ -42,6 +42,7 @@ TRUTH_PROMPT = re.compile(r"\b(true|false)\b.*\?\s*(.+)$", re.IGNORECASE | re.DO
 MAX_SPAN = 4
 EFFECT_NOUNS = {"effect", "consequence", "result", "outcome"}
 CAUSE_NOUNS = {"cause", "reason", "origin"}
+COUNTED_NOUNS = {"object", "thing", "item"}
 
 
 @dataclass(slots=True)
@@ -172,7 +173,7 @@ def analyze(question: str, store: Store) -> QueryPlan:
         and t.lower_ not in WH_WORDS
         and t.lemma_.lower() not in FILLER_LEMMAS
         and t.pos_ not in ("PUNCT", "DET")
-        and not (intent == "count" and t.lower_ in ("many", "much"))
+        and not (intent == "count" and (t.lower_ in ("many", "much") or t.lemma_.lower() in COUNTED_NOUNS))
         and t.dep_ != "neg"
     ]
     # dates and numbers are values, not names: "March" in "on 4 March 2024" is never an unknown entity
@@ -189,8 +190,6 @@ def analyze(question: str, store: Store) -> QueryPlan:
         or (t.pos_ == "NOUN" and t.dep_ in ("nsubj", "npadvmod", "nsubjpass") and t.i < len(tokens) - 1)
     ]
     predicate = [t.lemma_.lower() for t in predicate_tokens if t.text not in unresolved]
-    if intent == "count":
-        predicate = [p for p in predicate if p not in ("object", "thing", "item")]
     first_pred = min((t.i for t in predicate_tokens), default=None)
     # "the effects of X" / "the cause of Y": the noun with its "of" (a bare "cause" may be a misread verb)
     nouns = {
