@@ -81,16 +81,21 @@ def closed_by_peer(sock: socket.socket) -> bool:
 
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
-    """`serve(secret=True, secure=False, limits=None, name="db")`: a started server; all stop after the
-    test, each store checked for integrity first."""
+    """`serve(secret=True, secure=False, limits=None, name="db", hostnames=...)`: a started server.
+    All stop after the test, each store checked for integrity first."""
     started: list[Served] = []
 
     def start(
-        *, secret: bool = True, secure: bool = False, limits: Limits | None = None, name: str = "db"
+        *,
+        secret: bool = True,
+        secure: bool = False,
+        limits: Limits | None = None,
+        name: str = "db",
+        hostnames: tuple[str, ...] = ("localhost", "127.0.0.1"),
     ) -> Served:
         store = LocalStore(tmp_path / name, fsync="off")
         key = tokens.new_secret().encode() if secret else None
-        files = tls.write_self_signed(tmp_path / f"{name}-tls") if secure else None
+        files = tls.write_self_signed(tmp_path / f"{name}-tls", hostnames) if secure else None
         context = None if files is None else tls.server_context(files.cert, files.key)
         thread = ServerThread(StorageServer(store, ssl_context=context, token_secret=key, limits=limits))
         served = Served(store, thread.start(), key, None if files is None else files.ca)

@@ -73,11 +73,15 @@ def verify(token: object, secret: bytes, *, now: float | None = None) -> Claims:
         raise AuthError("the token is malformed (not a Sutra storage token); see `sutra storage token`")
     body = f"{parts[0]}.{parts[1]}"
     try:
-        signature, payload = _unb64(parts[2]), json.loads(_unb64(parts[1]))
+        signature = _unb64(parts[2])
     except (ValueError, binascii.Error):
         raise AuthError("the token is malformed (bad encoding); issue a new one") from None
     if not hmac.compare_digest(signature, _sign(secret, body)):
         raise AuthError("the token's signature does not match: it was altered or signed with another secret")
+    try:  # parsed only once the signature says these are the issuer's bytes
+        payload = json.loads(_unb64(parts[1]))
+    except (ValueError, binascii.Error):
+        raise AuthError("the token's claims are malformed; issue a new one") from None
     try:
         claims = Claims(
             str(payload["role"]), float(payload["iat"]), float(payload["exp"]), str(payload.get("sub", ""))
