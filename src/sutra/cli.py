@@ -20,7 +20,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from sutra import cli_eval, cli_inspect, cli_server
+from sutra import cli_dump, cli_eval, cli_inspect, cli_server
 from sutra.answer import Answer
 from sutra.cli_common import DataOption, _data_dir, _engine, _handled, _printable, _progress, _state, err, out
 from sutra.errors import InputError
@@ -301,6 +301,7 @@ def _flatten(values: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, An
 # The evaluation and inspection commands live in their own modules.
 cli_eval.register(app)
 cli_inspect.register(app)
+cli_dump.register(app)
 cli_server.register(app)
 
 

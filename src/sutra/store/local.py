@@ -33,12 +33,13 @@ of the threshold.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -331,6 +332,14 @@ class LocalStore(Store):
                 self._save_manifest(snapshot=True)
             self._wal.truncate()
         self._checkpoint_due = self._checkpoint_bytes
+
+    @contextlib.contextmanager
+    def writes_paused(self) -> Iterator[None]:
+        """Hold back writers (readers go on) for the block; a backup copies the files meanwhile."""
+        with self._writes:
+            with self._rw:
+                self._check_writable()
+            yield
 
     def frozen(self) -> FrozenView:
         """A consistent copy of the whole graph as of the last applied batch, for checkpoints, export and
