@@ -20,7 +20,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from sutra import cli_dump, cli_eval, cli_inspect, cli_server
+from sutra import cli_dump, cli_eval, cli_inspect, cli_server, cli_storage
 from sutra.answer import Answer
 from sutra.cli_common import DataOption, _data_dir, _engine, _handled, _printable, _progress, _state, err, out
 from sutra.errors import InputError
@@ -303,6 +303,7 @@ cli_eval.register(app)
 cli_inspect.register(app)
 cli_dump.register(app)
 cli_server.register(app)
+cli_storage.register(app)
 
 
 if __name__ == "__main__":

@@ -57,6 +57,10 @@ class StorageServer:
         self._started = time.time()
 
     @property
+    def requires_tokens(self) -> bool:
+        return self._secret is not None
+
+    @property
     def url(self) -> str:
         return f"{'sutras' if self._ssl else 'sutra'}://{self.host}:{self.port}"
 
