@@ -108,8 +108,9 @@ def test_real_contradicting_facts_are_found_cited_and_resolved(
     assert len(pairs) == 5
     for first, second in pairs:
         space = make_space(second["id"].replace(":", "_"))
-        space.learn(first["text"], source=first["id"], time="2024-01-01")
-        report = space.learn(second["text"], source=second["id"], time="2024-02-01")
+        # undated: nothing says one replaced the other, so both stand and disagree
+        space.learn(first["text"], source=first["id"])
+        report = space.learn(second["text"], source=second["id"])
         assert len(report.contradictions) == 1 and report.contradictions[0].startswith("negation:")
         [found] = space.contradictions()
         assert {s for c in found.claims for s in c.sources} == {first["id"], second["id"]}
@@ -118,7 +119,7 @@ def test_real_contradicting_facts_are_found_cited_and_resolved(
         question = f"Is {subject[0].lower() + subject[1:] if subject.startswith('The ') else subject} {prop}?"
         recent = space.ask(question, resolve="recent")
         assert recent.conflicts, question  # the answer says it touches a contradiction
-        # the most recent statement wins under "recent"
+        # the most recently learned statement wins under "recent"
         assert recent.label == ("no" if " not " in second["text"] else "yes"), question
         assert second["id"] in recent.sources
 

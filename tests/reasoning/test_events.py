@@ -80,3 +80,14 @@ def test_state_on_a_date(make_space: Callable[..., Sutra]) -> None:
     assert "ledger database has_property healthy" not in mid.items
     before_anything = space.ask("Where was the ledger database on 1 January 2020?")
     assert not before_anything.known and "2020-01-01" in before_anything.reason
+
+
+def test_a_dated_status_update_is_a_change_not_a_contradiction(make_space: Callable[..., Sutra]) -> None:
+    space = make_space()
+    space.learn("The ledger database is healthy.", source="check-1", time="2024-03-01")
+    report = space.learn("The ledger database is not healthy.", source="check-2", time="2024-03-04")
+    assert report.contradictions == [] and space.contradictions() == []
+    now = space.ask("Is the ledger database healthy?")
+    assert now.label == "no" and now.sources == ["check-2"]
+    then = space.ask("What was true about the ledger database on 2 March 2024?")
+    assert then.items == ["ledger database has_property healthy"]

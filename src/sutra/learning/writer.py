@@ -63,6 +63,7 @@ class BatchWriter:
         self.mutations: list[Mutation] = []
         self._fresh: set[str] = set()  # edges asserted by the statement being planned: never closed by it
         self._planned_sources: dict[str, str] = {}
+        self._planned_times: dict[str, str | None] = {}
 
     def add(self, statements: Sequence[Statement], vectors: np.ndarray | None) -> list[Mutation]:
         for i, st in enumerate(statements):
@@ -121,6 +122,8 @@ class BatchWriter:
             # a taken thing is where its taker is (and from now on moves with it)
             self._close_where(obj, "located_in", lambda target, neg: True)
             self._at_holder(subject, obj, st, sid, support)
+        if st.time.iso and fact.confidence >= 1.0:
+            self._supersede_dated(subject, fact, obj, st.time.iso)
         if fact.functional and fact.confidence >= 1.0:
             self._close_functional(subject, fact.relation, obj, fact.negated)
         elif fact.functional:
@@ -222,6 +225,7 @@ class BatchWriter:
     ) -> None:
         aid = association_id(source, relation, target, negated, hedged=confidence < 1.0)
         self._planned_sources[aid] = st.source
+        self._planned_times[aid] = st.time.iso
         self.mutations.append(
             PutAssociation(
                 Association(
@@ -244,6 +248,21 @@ class BatchWriter:
         if relation != MENTIONS:
             self.current.get(source, relation)[aid] = (target, negated)
             self._fresh.add(aid)
+
+    def _supersede_dated(self, subject: str, fact: Fact, obj: str, when: str) -> None:
+        """A status update: "the disk is full" (1 May) then "the disk is not full" (3 May) is a change, not a
+        contradiction, so the earlier word ends. Undated opposite statements stay a contradiction."""
+        for aid, (target, neg) in list(self.current.get(subject, fact.relation).items()):
+            stated = self._time_of(aid)
+            if target == obj and neg != fact.negated and stated and stated < when and aid not in self._fresh:
+                self.mutations.append(CloseAssociation(aid))
+                del self.current.get(subject, fact.relation)[aid]
+
+    def _time_of(self, aid: str) -> str | None:
+        if aid in self._planned_times:
+            return self._planned_times[aid]
+        edge = self.current.store.get_association(aid)
+        return edge.valid_from if edge else None
 
     def _close_functional(self, subject: str, relation: str, target: str, negated: bool) -> None:
         """A new value replaces the old: "X is in B" ends "X is in A"; "X is not in A" ends "X is in A"."""
