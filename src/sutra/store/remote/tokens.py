@@ -69,7 +69,7 @@ def verify(token: object, secret: bytes, *, now: float | None = None) -> Claims:
     if not isinstance(token, str) or not token:
         raise AuthError("the storage server needs a token; set storage_token (SUTRA_STORAGE_TOKEN)")
     parts = token.split(".")
-    if len(token) > MAX_TOKEN_CHARS or len(parts) != 3 or parts[0] != PREFIX:
+    if len(token) > MAX_TOKEN_CHARS or not token.isascii() or len(parts) != 3 or parts[0] != PREFIX:
         raise AuthError("the token is malformed (not a Sutra storage token); see `sutra storage token`")
     body = f"{parts[0]}.{parts[1]}"
     try:
@@ -148,9 +148,7 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    if not text.isascii():
-        raise ValueError("not base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
 
 
 def _when(stamp: float) -> str:
