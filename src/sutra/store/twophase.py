@@ -117,7 +117,8 @@ def commit_across(shards: list[Shard], parts: dict[int, Part], coordinator: Coor
             extra = {"tx": tx, "phase": PREPARE, "s": part.seqs, "p": participants}
             lsns[i] = shards[i].append(part.mutations, extra)
             prepared.append(i)
-            _step("prepare-written")
+            if len(prepared) == 1:
+                _step("prepare-written")
         for i in participants:
             shards[i].wait_durable(lsns[i])
         _step("prepared")
@@ -126,12 +127,13 @@ def commit_across(shards: list[Shard], parts: dict[int, Part], coordinator: Coor
         _abort(shards, prepared, tx)
         raise
     _step("decided")
-    for i in participants:
+    for n, i in enumerate(participants):
         try:
             shards[i].append([], {"tx": tx, "phase": COMMIT})
         except StorageError as exc:  # the decision stands; reopening completes this participant
             shards[i].fail(f"it could not log the COMMIT of transaction {tx} ({exc})")
-        _step("commit-written")
+        if n == 0:
+            _step("commit-written")
     _step("committed")
 
 
