@@ -30,6 +30,20 @@ class EventStreamResponse(StreamingResponse):
     media_type = "text/event-stream"
 
 
+def event_stream(events: list[str] | None, description: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI entry of a server-sent-events response: each event has a name (one of `events`, when
+    named) and a JSON `data` line."""
+    event: dict[str, Any] = {"type": "string"}
+    if events:
+        event["enum"] = events
+    item = {
+        "type": "object",
+        "properties": {"event": event, "data": {"type": "string", "description": "JSON"}},
+        "required": ["data"],
+    }
+    return {200: {"description": description, "content": {"text/event-stream": {"schema": item}}}}
+
+
 _DESCRIPTIONS = {
     400: "Bad input (the engine's checks: UTF-8, ISO-8601 times, ids, empty text).",
     401: "Missing, invalid or expired credentials.",

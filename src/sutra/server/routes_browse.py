@@ -187,11 +187,10 @@ async def forget(source_id: str, request: Request, space: WriterSpace) -> Respon
 
 @router.get(
     "/export",
-    response_class=NDJSONResponse,
     summary="Every concept, then every association, as JSON lines",
     responses={200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}}}}},
 )
-async def export(request: Request, space: ReaderSpace) -> NDJSONResponse:
+async def export(request: Request, space: ReaderSpace) -> Response:
     # gathered under the lock so the export is one consistent state; streamed out afterwards
     lines = await state_of(request).spaces.read(space, lambda e: list(views.export_lines(e.store)))
     return NDJSONResponse(iter(lines))

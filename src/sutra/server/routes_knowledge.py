@@ -15,7 +15,7 @@ from sutra.model import Document
 from sutra.readers import SUFFIXES, check_utf8, documents_from_text
 from sutra.server import stream
 from sutra.server.asking import answer_bytes
-from sutra.server.responses import WITH_INPUT, EventStreamResponse, json_response
+from sutra.server.responses import WITH_INPUT, EventStreamResponse, event_stream, json_response
 from sutra.server.schemas import AnswerOut, AskIn, LearnBatchIn, LearnIn, LearnReportOut
 from sutra.server.security import ReaderSpace, WriterSpace
 from sutra.server.state import state_of
@@ -90,9 +90,10 @@ async def ask(body: AskIn, request: Request, space: ReaderSpace) -> Response:
 
 @router.post(
     "/ask/stream",
-    response_class=EventStreamResponse,
+    # not response_class: FastAPI would then document the error responses as event streams too
     summary="Ask, answered as server-sent events",
     description=stream.DESCRIPTION,
+    responses=event_stream([*stream.STAGES, "error"], "The stages, then the full answer."),
 )
-async def ask_stream(body: AskIn, request: Request, space: ReaderSpace) -> EventStreamResponse:
+async def ask_stream(body: AskIn, request: Request, space: ReaderSpace) -> Response:
     return EventStreamResponse(stream.ask_events(request, space, body))

@@ -22,7 +22,7 @@ from starlette.responses import Response
 
 from sutra.errors import InputError
 from sutra.server.asking import answer_bytes
-from sutra.server.responses import WITH_INPUT, EventStreamResponse, dumps, json_response
+from sutra.server.responses import WITH_INPUT, EventStreamResponse, dumps, event_stream, json_response
 from sutra.server.schemas import AnswerOut, AskIn, Resolve
 from sutra.server.security import CurrentCaller, open_space
 from sutra.server.state import state_of
@@ -116,7 +116,7 @@ def _words(text: str) -> int:
     response_model=ChatCompletion,
     summary="OpenAI-compatible chat: the last user message is asked",
     description=__doc__.split("\n\n", 1)[1] if __doc__ else "",
-    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+    responses=event_stream(None, "A completion; with `stream: true`, chunks ending with `data: [DONE]`."),
 )
 async def chat(body: ChatIn, request: Request, caller: CurrentCaller) -> Response:
     question = _question(body)

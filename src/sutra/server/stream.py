@@ -30,7 +30,7 @@ from sutra.server.state import state_of
 from sutra.server.views import search
 
 DESCRIPTION = __doc__.split("\n\n", 1)[1] if __doc__ else ""
-STAGES = ("first_candidate", "refinement", "consensus", "final")
+STAGES = ["first_candidate", "refinement", "consensus", "final"]
 
 
 def event(name: str, data: Any) -> bytes:
@@ -50,9 +50,9 @@ async def ask_events(request: Request, space: Space, body: AskIn) -> AsyncIterat
         yield event("error", {"error": {"code": exc.code, "message": exc.message}, "status": exc.status})
         return
     for i, path in enumerate(answer["paths"]):
-        yield event("refinement", {"kind": "path", "index": i, **path})
+        yield event("refinement", {**path, "refinement": "path", "index": i})
     for alt in answer["alternatives"]:
-        yield event("refinement", {"kind": "alternative", **alt})
+        yield event("refinement", {**alt, "refinement": "alternative"})
     keys = ("text", "status", "confidence", "label", "items", "conflicts", "reason")
     yield event("consensus", {k: answer[k] for k in keys})
     yield event("final", answer)
