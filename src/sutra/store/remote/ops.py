@@ -37,6 +37,7 @@ class Operation:
     run: Callable[[Store, Args, Limits], Any]
     chunked: bool = False  # the result is a list that may be sent as several frames
     idempotent: bool = True  # safe for a client to resend after a broken connection
+    quick: bool = False  # a lookup by key: cheap enough to answer on the event loop (see server.py)
 
 
 # ---- argument checks ----
@@ -169,10 +170,12 @@ def _concepts(store: Store, args: Args, limits: Limits) -> list[Any]:
 
 OPERATIONS: dict[str, Operation] = {
     "apply": Operation("writer", _apply, idempotent=False),
-    "get_concept": Operation("reader", _get_concept),
-    "get_association": Operation("reader", _get_association),
-    "neighbors": Operation("reader", _neighbors, chunked=True),
-    "find_entities": Operation("reader", lambda s, a, _: s.find_entities(_str(a, "name")), chunked=True),
+    "get_concept": Operation("reader", _get_concept, quick=True),
+    "get_association": Operation("reader", _get_association, quick=True),
+    "neighbors": Operation("reader", _neighbors, chunked=True, quick=True),
+    "find_entities": Operation(
+        "reader", lambda s, a, _: s.find_entities(_str(a, "name")), chunked=True, quick=True
+    ),
     "find_paths": Operation("reader", _find_paths, chunked=True),
     "search_text": Operation("reader", _search_text),
     "search_vector": Operation("reader", _search_vector),
@@ -180,7 +183,7 @@ OPERATIONS: dict[str, Operation] = {
     "concepts": Operation("reader", _concepts, chunked=True),
     "by_source": Operation("reader", lambda s, a, _: s.by_source(_str(a, "source")), chunked=True),
     "stats": Operation("reader", lambda s, a, _: s.stats()),
-    "version": Operation("reader", lambda s, a, _: s.version()),
+    "version": Operation("reader", lambda s, a, _: s.version(), quick=True),
     "health": Operation("reader", lambda s, a, _: s.health()),
     "checkpoint": Operation("admin", lambda s, a, _: s.checkpoint()),
     "check": Operation("admin", lambda s, a, _: s.check()),

@@ -54,6 +54,7 @@ class StorageServer:
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="sutra-storage")
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
+        self._in_workers = 0  # requests running in the pool now (only touched on the event loop)
         self._started = time.time()
 
     @property
@@ -97,11 +98,15 @@ class StorageServer:
                 await self._serve(reader, writer, claims, running)
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, TimeoutError):
             pass  # the peer went away, stalled or broke TLS: nothing to answer
+        except asyncio.CancelledError:
+            pass  # `stop()` (the only canceller): close below and end normally, so asyncio logs nothing
         finally:
-            if running:  # answers still being computed: let them finish, their writes are dropped
-                await asyncio.gather(*running, return_exceptions=True)
-            writer.close()
-            with suppress(Exception):
+            # Answers still being computed finish (their writes are dropped); closing an already broken
+            # connection may fail or be cancelled too, and there is nothing more to do about it then.
+            with suppress(Exception, asyncio.CancelledError):
+                if running:
+                    await asyncio.gather(*running, return_exceptions=True)
+                writer.close()
                 await writer.wait_closed()
             self._connections.discard(task)
 
@@ -180,6 +185,13 @@ class StorageServer:
                 writer.write(protocol.encode_error(exc.request_id, exc))
                 await writer.drain()
                 continue
+            op = ops.OPERATIONS.get(request.op)
+            if op is not None and op.quick and self._in_workers == 0:
+                # Nothing runs in the pool, so nothing holds the store's lock for long: a lookup by key
+                # answers at once here, saving two thread hand-offs (half the round trip, measured).
+                writer.writelines(self._run(request, claims))
+                await writer.drain()
+                continue
             await slots.acquire()  # back-pressure: stop reading while this many requests run
             task = asyncio.create_task(self._answer(request, claims, writer, slots))
             running.add(task)
@@ -188,9 +200,13 @@ class StorageServer:
     async def _answer(
         self, request: Request, claims: tokens.Claims, writer: asyncio.StreamWriter, slots: asyncio.Semaphore
     ) -> None:
+        self._in_workers += 1
         try:
             loop = asyncio.get_running_loop()
-            frames = await loop.run_in_executor(self._executor, self._run, request, claims)
+            try:
+                frames = await loop.run_in_executor(self._executor, self._run, request, claims)
+            finally:
+                self._in_workers -= 1
             if not writer.is_closing():
                 writer.writelines(frames)
                 await writer.drain()
