@@ -23,11 +23,11 @@ decision, so applying a prepared batch at its COMMIT (or at the end of replay) g
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sutra.errors import CorruptionError
+from sutra.errors import CorruptionError, StorageError
 from sutra.model import Mutation, PutConcept
 from sutra.store import manifest as manifest_file
 from sutra.store import wal
@@ -131,6 +131,12 @@ class Shard(LocalStore):
             self._ensure_dim(m.concept.vector.size)
         self._graph.seq = seq
         self._graph.apply(m)
+
+    def apply(self, batch: Sequence[Mutation]) -> None:
+        raise StorageError(
+            f"{self.path} is shard {self.index} of a sharded space; write through the space's own store "
+            "(sutra.store.open_store on its parent directory)"
+        )
 
     # ---- the coordinator's side (called under the sharded store's lock) ----
 

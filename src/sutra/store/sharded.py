@@ -142,7 +142,20 @@ class ShardedStore(Store):
         if self.resolved:
             log.warning("%s: settled %d in-doubt transaction(s) on open", self.path, len(self.resolved))
         self._coordinator.truncate(self._shards)  # every outcome is now durable in the shards' WALs
+        self._adopt_dim()
         self._seq = max(s.graph.seq for s in self._shards)
+
+    def _adopt_dim(self) -> None:
+        """The space's vector size is the shards' (a manifest that lost it, `"dim": null`, gets it back)."""
+        dims = {s.stats()["dim"] for s in self._shards} - {None}
+        if len(dims) > 1 or (dims and self._manifest.dim is not None and dims != {self._manifest.dim}):
+            raise CorruptionError(
+                f"the shards of {self.path} hold vectors of different sizes ({sorted(dims)}; the space's "
+                f"manifest says {self._manifest.dim}): a shard directory comes from another space. Restore "
+                "the data directory from a backup."
+            )
+        if dims and self._manifest.dim is None:
+            self._ensure_dim(dims.pop())
 
     def _check_shard_dirs(self, count: int, created: bool) -> None:
         missing = [i for i in range(count) if not shard_dir(self.path, i).exists()]

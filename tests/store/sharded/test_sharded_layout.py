@@ -20,7 +20,7 @@ from tests.store.builders import edge, entity, statement, unit
 from sutra.config import Settings
 from sutra.errors import ConfigError, CorruptionError, InputError, NotFoundError, StorageError
 from sutra.model import PutAssociation, PutConcept
-from sutra.store import LocalStore, ShardedStore, open_store
+from sutra.store import LocalStore, ShardedStore, open_store, wal
 from sutra.store.shardplan import shard_of
 
 REPO = Path(__file__).resolve().parents[3]
@@ -188,3 +188,35 @@ def test_a_lost_commit_record_is_completed_on_reopen(tmp_path: Path, monkeypatch
         assert list(store.resolved.values()) == ["commit"]
         assert store.get_concept(a.id) is not None and store.get_concept(b.id) is not None
         assert store.check() == []
+
+
+def test_outcome_records_are_idempotent(tmp_path: Path) -> None:
+    directory = tmp_path / "space"
+    with ShardedStore(directory, shards=4, fsync="off") as store:
+        a, b = spread(store)
+        store.apply([PutConcept(a), PutConcept(b), PutAssociation(edge(a, "knows", b, "s1"))])
+        before = (store.concepts(), store.neighbors(b.id, "in"))
+        frames = [f for s in store._shards for f in wal_frames(s.path)]
+        tx = next(f.extra["tx"] for f in frames if f.extra and f.extra.get("phase") == "prepare")
+        for shard in store._shards:  # a COMMIT delivered twice, an ABORT of something never prepared
+            shard.append([], {"tx": tx, "phase": "commit"})
+            shard.append([], {"tx": "f" * 32, "phase": "abort"})
+        with pytest.raises(StorageError, match="write through"):
+            store._shards[0].apply([PutConcept(entity("Direct"))])
+    with ShardedStore(directory) as store:
+        assert (store.concepts(), store.neighbors(b.id, "in")) == before
+        assert not store.resolved and store.check() == []
+
+
+def test_a_manifest_that_lost_the_vector_size_gets_it_back(tmp_path: Path) -> None:
+    directory = tmp_path / "space"
+    with ShardedStore(directory, shards=4, fsync="off") as store:
+        store.apply([PutConcept(statement("One.", "s1", vector=unit(8, 1)))])
+    manifest = json.loads((directory / "manifest.json").read_text())
+    (directory / "manifest.json").write_text(json.dumps({**manifest, "dim": None}))
+    with ShardedStore(directory) as store:
+        assert store.stats()["dim"] == 8 and store.search_vector(unit(8, 1), k=1)[0][1] > 0.99
+
+
+def wal_frames(directory: Path) -> list:
+    return wal.scan((directory / "wal.log").read_bytes()).frames
