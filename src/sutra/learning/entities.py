@@ -101,8 +101,18 @@ def _case(token: Any) -> str:
     )
 
 
+def activity(token: Any) -> EntityRef:
+    """A clause used as a subject ("emitting sulfur dioxide causes acid rain"): the activity as a whole."""
+    words = [t for t in token.subtree if t.pos_ not in ("DET", "PUNCT")]
+    name = " ".join(t.lower_ for t in words)
+    aliases = {name, " ".join([token.lemma_.lower(), *(t.lower_ for t in words[1:])])}
+    return EntityRef(key=normalize_name(name), name=name, aliases=sorted(aliases), proper=False, ner=None)
+
+
 def mention(token: Any) -> EntityRef | None:
     """The entity a noun (or adjective used as a property, or number) token refers to, or None."""
+    if token.dep_ == "csubj" and token.pos_ == "VERB":
+        return activity(token)
     lower = token.text.lower()
     if lower in NON_REFERRING or lower in PRONOUNS or token.pos_ in ("PUNCT", "DET", "ADP", "AUX", "SCONJ"):
         return None

@@ -198,7 +198,7 @@ class Reasoner:
         ]
 
     def _causal(self, plan: QueryPlan, direction: str, key: str) -> Answer | None:
-        start = causal.start_event(self.store, key)
+        start = causal.start_event(self.store, key, direction)
         if start is None:
             return None
         found = causal.chains(self.store, start, direction, self.settings.max_hops, self.settings.hop_decay)
@@ -206,8 +206,11 @@ class Reasoner:
             return self._unknown(plan, f"no stored rule or cause links {key!r} to {direction}")
         found.sort(key=lambda c: (-len(c.edges), -c.score))
         paths = [path_of(self.store, c) for c in found[: consensus.KEEP_PATHS]]
-        # the answer names the direct effects (or causes); the paths show how far each chain reaches
-        items = list(dict.fromkeys(name_of(self.store, c.answer_id) for c in found))
+        # the answer names the direct effects (or causes), or for "root cause" where each chain starts;
+        # the paths show the whole chain either way
+        roots = direction == "causes" and re.search(r"\broot\b|\bultimate", plan.question, re.IGNORECASE)
+        ends = [causal.root_of(c, direction) if roots else c.answer_id for c in found]
+        items = list(dict.fromkeys(name_of(self.store, end) for end in ends))
         conf = max(c.edges[0].confidence for c in found) * 0.95
         return Answer(
             plan.question,
