@@ -47,12 +47,16 @@ def _limit(request: Request, identity: str) -> None:
         )
 
 
-def client_limited(request: Request) -> None:
-    """Rate limit for calls made before authenticating (login), by client address."""
+def _limit_address(request: Request) -> None:
     _limit(request, "addr:" + (request.client.host if request.client else "?"))
 
 
-def current_caller(
+async def client_limited(request: Request) -> None:
+    """Rate limit for calls made before authenticating (login), by client address."""
+    _limit_address(request)
+
+
+async def current_caller(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Caller:
     state = state_of(request)
@@ -61,7 +65,7 @@ def current_caller(
         _limit(request, caller.identity)
         return caller
     if credentials is None:
-        client_limited(request)
+        _limit_address(request)
         raise ApiError(
             401,
             "unauthenticated",
@@ -82,7 +86,7 @@ def current_caller(
             user = state.accounts.user_by_id(user_id)
             identity = f"user:{user_id}"
     if user is None:
-        client_limited(request)
+        _limit_address(request)
         raise ApiError(
             401,
             "invalid_credentials",
@@ -93,7 +97,7 @@ def current_caller(
     return Caller(user, identity)
 
 
-def require_server_admin(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+async def require_server_admin(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
     if not caller.is_server_admin:
         raise ApiError(403, "forbidden", "only a server admin may do this")
     return caller
@@ -118,7 +122,7 @@ def open_space(request: Request, caller: Caller, name: str, minimum: Role) -> Sp
 def member(minimum: Role):  # type: ignore[no-untyped-def]
     """Dependency: the named space, for a caller with at least `minimum` there."""
 
-    def dependency(
+    async def dependency(
         request: Request, caller: Annotated[Caller, Depends(current_caller)], space: str = SpaceName
     ) -> Space:
         return open_space(request, caller, space, minimum)
