@@ -1,188 +1,34 @@
 """`RemoteStore`: the `Store` interface over a connection to a storage server, so the engine runs
 unchanged on local or remote storage.
 
-One connection carries every caller's requests, pipelined: a caller sends its frame and waits for the
-response with its id, which a reader thread hands over. Both directions share one lock for the socket
-itself, because an `SSLSocket` must not be read and written by two threads at once (OpenSSL's rule); the
-reader waits for data with `select` outside the lock, so a waiting reader never blocks a sender.
-
-A connection that breaks is replaced on the next call. Reads that were in flight are sent again once on the
-new connection; an `apply` is not, because the server may or may not have applied it before the break, and
-the error says so.
+Every thread's requests share one pipelined connection (connection.py). A connection that breaks is
+replaced on the next call. Reads that were in flight are sent again once on the new connection; an `apply`
+is not, because the server may or may not have applied it before the break, and the error says so.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
-import select
 import socket
 import ssl
 import threading
 from collections.abc import Iterable, Sequence
-from contextlib import suppress
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
 
-from sutra.errors import ConfigError, LimitError, ProtocolError, RemoteStoreError, SutraError
+from sutra.errors import ConfigError, LimitError, ProtocolError, RemoteStoreError
 from sutra.model import Association, AssociationType, Concept, ConceptKind, Mutation
 from sutra.store.base import Direction, Store
 from sutra.store.batch import encode_batch
 from sutra.store.codec import CodecError, association_from_dict, concept_from_dict, normalize_vector
 from sutra.store.remote import protocol, tls
+from sutra.store.remote.connection import Connection, read_frame
 from sutra.store.remote.ops import OPERATIONS
 
 DEFAULT_PORT = 7878
-
-
-@dataclass(slots=True)
-class _Pending:
-    done: threading.Event = field(default_factory=threading.Event)
-    parts: list[Any] = field(default_factory=list)  # chunks of a list result so far
-    result: Any = None
-    error: SutraError | None = None
-
-
-class _Connection:
-    """One socket after a successful handshake, and the reader thread that demultiplexes its responses."""
-
-    def __init__(self, sock: socket.socket, where: str, hello: dict[str, Any], frame_timeout: float) -> None:
-        self.sock, self.where = sock, where
-        self.role: str = hello["role"]
-        self.limits: dict[str, int] = hello["limits"]
-        self._io = threading.Lock()
-        self._ids = itertools.count(1)
-        self._pending: dict[int, _Pending] = {}
-        self._pending_lock = threading.Lock()
-        self.broken: SutraError | None = None
-        self._closing = False
-        sock.settimeout(frame_timeout)  # bounds every blocking read or write once it has begun
-        self._reader = threading.Thread(target=self._read_loop, name="sutra-storage-client", daemon=True)
-        self._reader.start()
-
-    def call(self, op: str, args: dict[str, Any], timeout: float) -> Any:
-        pending = _Pending()
-        with self._pending_lock:
-            if self.broken is not None:
-                raise type(self.broken)(str(self.broken))
-            request_id = next(self._ids)
-            self._pending[request_id] = pending
-        data = protocol.encode_request(request_id, op, args)
-        if len(data) - protocol.HEADER.size > self.limits["max_frame_bytes"]:
-            self._forget(request_id)
-            raise LimitError(
-                f"this {op} request is {len(data)} bytes, over the storage server's frame limit of "
-                f"{self.limits['max_frame_bytes']} bytes; split it"
-            )
-        try:
-            with self._io:
-                self.sock.sendall(data)
-        except OSError as exc:
-            self._fail(RemoteStoreError(f"lost the connection to the storage server at {self.where} ({exc})"))
-        if not pending.done.wait(timeout):
-            self._forget(request_id)
-            raise RemoteStoreError(
-                f"the storage server at {self.where} did not answer {op!r} within {timeout:g} s"
-            )
-        if pending.error is not None:
-            # a fresh instance per caller: one error may be shared by every request a broken connection held
-            raise type(pending.error)(str(pending.error))
-        return pending.result
-
-    def close(self) -> None:
-        self._closing = True
-        with suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
-        self._reader.join()
-        self.sock.close()
-        self._fail(RemoteStoreError(f"the connection to the storage server at {self.where} was closed"))
-
-    def _forget(self, request_id: int) -> None:
-        with self._pending_lock:
-            self._pending.pop(request_id, None)
-
-    def _read_loop(self) -> None:
-        try:
-            while not self._closing:
-                if not _readable(self.sock):
-                    continue
-                with self._io:
-                    body = _read_frame(self.sock, self.limits["max_frame_bytes"] + protocol.CHUNK_BYTES)
-                if body is None:
-                    raise ConnectionResetError("the server closed the connection")
-                self._deliver(protocol.decode_response(body))
-        except (OSError, ValueError, ProtocolError, LimitError) as exc:  # ValueError: socket closed under us
-            if not self._closing:
-                reason = exc if isinstance(exc, SutraError) else f"{type(exc).__name__}: {exc}"
-                self._fail(
-                    RemoteStoreError(f"lost the connection to the storage server at {self.where} ({reason})")
-                )
-
-    def _deliver(self, response: protocol.Response) -> None:
-        if response.id is None:  # an error about the stream itself (oversized frame): it ends the connection
-            if response.error is not None:
-                self._fail(response.error)
-            return
-        with self._pending_lock:
-            pending = self._pending.get(response.id)
-            if pending is None:
-                return  # its caller gave up waiting
-            if response.more:
-                if not isinstance(response.result, list):
-                    raise ProtocolError("the storage server sent a chunk that is not a list")
-                pending.parts.extend(response.result)
-                return
-            del self._pending[response.id]
-        if response.error is not None:
-            pending.error = response.error
-        elif pending.parts:
-            pending.result = pending.parts + list(response.result or [])
-        else:
-            pending.result = response.result
-        pending.done.set()
-
-    def _fail(self, error: SutraError) -> None:
-        """Break the connection: every waiting caller gets `error`, later calls reconnect."""
-        with self._pending_lock:
-            if self.broken is None:
-                self.broken = error
-            waiting, self._pending = list(self._pending.values()), {}
-        for pending in waiting:
-            pending.error = error
-            pending.done.set()
-
-
-def _readable(sock: socket.socket) -> bool:
-    if isinstance(sock, ssl.SSLSocket) and sock.pending():
-        return True  # decrypted bytes already buffered: select would not see them
-    ready, _, _ = select.select([sock], [], [], 0.5)  # wakes now and then to notice close()
-    return bool(ready)
-
-
-def _read_frame(sock: socket.socket, limit: int) -> bytes | None:
-    header = _recv_exactly(sock, protocol.HEADER.size, allow_eof=True)
-    if header is None:
-        return None
-    body = _recv_exactly(sock, protocol.body_length(header, limit), allow_eof=False)
-    assert body is not None  # allow_eof=False never returns None
-    return body
-
-
-def _recv_exactly(sock: socket.socket, size: int, *, allow_eof: bool) -> bytes | None:
-    chunks, got = [], 0
-    while got < size:
-        chunk = sock.recv(min(size - got, 1 << 20))
-        if not chunk:
-            if allow_eof and got == 0:
-                return None
-            raise ConnectionResetError("the connection ended inside a frame")
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
 
 
 class RemoteStore(Store):
@@ -211,13 +57,13 @@ class RemoteStore(Store):
         self._token, self._timeout, self._connect_timeout = token, timeout, connect_timeout
         self._ssl = tls.client_context(None if ca is None else Path(ca)) if parts.scheme == "sutras" else None
         self._lock = threading.Lock()
-        self._conn: _Connection | None = None
+        self._conn: Connection | None = None
         self._closed = False
         self._connection()  # fail now, not at the first read, when the server or the token is wrong
 
     # ---- connection ----
 
-    def _connection(self) -> _Connection:
+    def _connection(self) -> Connection:
         with self._lock:
             if self._closed:
                 raise RemoteStoreError(f"this RemoteStore for {self.url} is closed; open a new one")
@@ -227,7 +73,7 @@ class RemoteStore(Store):
                 self._conn = self._connect()
             return self._conn
 
-    def _connect(self) -> _Connection:
+    def _connect(self) -> Connection:
         try:
             raw = socket.create_connection((self._host, self._port), timeout=self._connect_timeout)
         except OSError as exc:
@@ -242,7 +88,7 @@ class RemoteStore(Store):
                     0, "hello", {"protocol": protocol.PROTOCOL_VERSION, "token": self._token}
                 )
             )
-            body = _read_frame(sock, protocol.PRE_AUTH_FRAME_BYTES)
+            body = read_frame(sock, protocol.PRE_AUTH_FRAME_BYTES)
             if body is None:
                 raise RemoteStoreError(
                     f"the storage server at {self._where} closed the connection at the handshake"
@@ -255,7 +101,7 @@ class RemoteStore(Store):
                 raise ProtocolError(
                     f"the storage server at {self._where} answered the handshake in another protocol"
                 )
-            return _Connection(sock, self._where, hello, frame_timeout=self._connect_timeout * 3)
+            return Connection(sock, self._where, hello, frame_timeout=self._connect_timeout * 3)
         except BaseException as exc:
             raw.close()
             if isinstance(exc, OSError):
