@@ -120,7 +120,7 @@ def _words(text: str) -> int:
 )
 async def chat(body: ChatIn, request: Request, caller: CurrentCaller) -> Response:
     question = _question(body)
-    space = open_space(request, caller, body.model, "writer" if body.learn_system else "reader")
+    space = await open_space(request, caller, body.model, "writer" if body.learn_system else "reader")
     system = [m.text() for m in body.messages if m.role in ("system", "developer") and m.text().strip()]
     if body.learn_system and system:
         await state_of(request).spaces.parse(space, lambda e: [e.learn(text) for text in system])

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -109,14 +110,17 @@ def role_of(request: Request, caller: Caller, space: str) -> Role | None:
     return state_of(request).accounts.role(space, caller.user.id)
 
 
-def open_space(request: Request, caller: Caller, name: str, minimum: Role) -> Space:
+async def open_space(request: Request, caller: Caller, name: str, minimum: Role) -> Space:
     """The space, if the caller is a member with at least `minimum`; 404 to non-members, 403 if too low."""
     role = role_of(request, caller, name)
     if role is None:
         raise ApiError(404, "space_not_found", f"no space {name!r} that you are a member of")
     if RANK[role] < RANK[minimum]:
         raise ApiError(403, "forbidden", f"this needs the {minimum} role in space {name!r}; you are {role}")
-    return state_of(request).spaces.get(name)
+    spaces = state_of(request).spaces
+    opened = spaces.opened(name)
+    # the first use opens the store (recovery reads its snapshot and WAL): not on the event loop
+    return opened or await anyio.to_thread.run_sync(spaces.get, name, limiter=spaces.limiter)
 
 
 def member(minimum: Role):  # type: ignore[no-untyped-def]
@@ -125,7 +129,7 @@ def member(minimum: Role):  # type: ignore[no-untyped-def]
     async def dependency(
         request: Request, caller: Annotated[Caller, Depends(current_caller)], space: str = SpaceName
     ) -> Space:
-        return open_space(request, caller, space, minimum)
+        return await open_space(request, caller, space, minimum)
 
     return dependency
 

@@ -50,6 +50,9 @@ class Spaces:
             self._embedder = get_embedder(self.config.engine)
         return self._embedder
 
+    def opened(self, name: str) -> Space | None:
+        return self._open.get(name)
+
     def get(self, name: str) -> Space:
         """The open space; `ApiError` 404 when no such space was created."""
         space = self._open.get(name)
