@@ -161,3 +161,11 @@ def test_api_keys_act_as_their_user(live: Live) -> None:
         me = program.get("/v1/me").json()
         assert me["user"] == "rita" and me["spaces"] == [{"name": "ops", "role": "reader"}]
         assert program.post("/v1/spaces/ops/learn", json={"text": "Keys cannot write."}).status_code == 403
+        listed = program.get("/v1/keys").json()["keys"]
+        assert "script" in [k["label"] for k in listed] and all(len(k["id"]) == 12 for k in listed)
+        mine = next(k["id"] for k in listed if k["label"] == "script")
+    with live.client("wendy") as wendy:  # someone else's key id is not yours to revoke
+        assert wendy.delete(f"/v1/keys/{mine}").status_code == 404
+    with httpx.Client(base_url=live.url, headers={"Authorization": f"Bearer {key}"}, timeout=60) as program:
+        assert program.delete(f"/v1/keys/{mine}").status_code == 204
+        assert program.get("/v1/me").status_code == 401  # revoked at once

@@ -30,6 +30,7 @@ RANK = {role: i for i, role in enumerate(ROLES)}
 KEY_PREFIX = "sk-sutra-"
 NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 MIN_PASSWORD = 8
+KEY_ID_CHARS = 12
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -156,6 +157,23 @@ class Accounts:
             (key_digest(key), user.id, label[:100], time.time()),
         )
         return key
+
+    def keys(self, user: User) -> list[tuple[str, str, float]]:
+        """(key id, label, created) of the user's keys; the id is the start of the key's digest."""
+        rows = self._all(
+            "SELECT digest, label, created FROM api_keys WHERE user_id = ? ORDER BY created", (user.id,)
+        )
+        return [(str(r[0])[:KEY_ID_CHARS], str(r[1]), float(r[2])) for r in rows]  # type: ignore[arg-type]
+
+    def revoke_key(self, user: User, key_id: str) -> bool:
+        """Delete one of the user's own keys by id; False when they have no such key."""
+        if len(key_id) != KEY_ID_CHARS or not all(c in "0123456789abcdef" for c in key_id):
+            return False
+        cur = self._write(
+            "DELETE FROM api_keys WHERE user_id = ? AND substr(digest, 1, ?) = ?",
+            (user.id, KEY_ID_CHARS, key_id),
+        )
+        return cur.rowcount > 0
 
     def user_by_key(self, key: str) -> tuple[User, str] | None:
         """(user, key digest) for a presented key."""

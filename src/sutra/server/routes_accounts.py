@@ -12,12 +12,13 @@ import anyio
 from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import Response
 
-from sutra.server.accounts import User
+from sutra.server.accounts import KEY_ID_CHARS, User, key_digest
 from sutra.server.errors import ApiError
 from sutra.server.responses import WITH_INPUT, json_response
 from sutra.server.schemas import (
     KeyIn,
     KeyOut,
+    KeysOut,
     LoginIn,
     MemberIn,
     MemberOut,
@@ -83,7 +84,29 @@ async def create_key(body: KeyIn, request: Request, caller: CurrentCaller) -> Re
     if caller.user is None:
         raise ApiError(400, "dev_mode", "dev mode has no users, so no keys; no key is needed either")
     key = state_of(request).accounts.create_key(caller.user, body.label)
-    return json_response({"key": key, "label": body.label}, 201)
+    key_id = key_digest(key)[:KEY_ID_CHARS]
+    return json_response({"key": key, "id": key_id, "label": body.label}, 201)
+
+
+def _user_of(caller: Caller) -> User:
+    if caller.user is None:
+        raise ApiError(400, "dev_mode", "dev mode has no users, so no keys")
+    return caller.user
+
+
+@router.get("/keys", response_model=KeysOut, summary="Your API keys (ids and labels, never the keys)")
+async def list_keys(request: Request, caller: CurrentCaller) -> Response:
+    found = state_of(request).accounts.keys(_user_of(caller))
+    return json_response({"keys": [{"id": i, "label": label, "created": c} for i, label, c in found]})
+
+
+@router.delete("/keys/{key_id}", status_code=204, summary="Revoke one of your API keys")
+async def revoke_key(
+    key_id: Annotated[str, Path(min_length=1, max_length=64)], request: Request, caller: CurrentCaller
+) -> Response:
+    if not state_of(request).accounts.revoke_key(_user_of(caller), key_id):
+        raise ApiError(404, "key_not_found", f"you have no API key {key_id!r}; GET /v1/keys lists yours")
+    return Response(status_code=204)
 
 
 @router.get("/spaces", response_model=SpacesOut, summary="The spaces you are a member of")

@@ -282,7 +282,18 @@ class KeyIn(Strict):
 
 class KeyOut(BaseModel):
     key: str = Field(description="Shown once; only its hash is stored.")
+    id: str = Field(description="The key's id, to list or revoke it.")
     label: str
+
+
+class KeyInfo(BaseModel):
+    id: str
+    label: str
+    created: float
+
+
+class KeysOut(BaseModel):
+    keys: list[KeyInfo]
 
 
 class SpaceIn(Strict):
