@@ -10,7 +10,7 @@ hnswlib also spreads over all cores. Entity and keyword changes are cheap and ap
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -23,10 +23,16 @@ from sutra.store.vectors.storage import decode_rows
 
 
 class Indexes:
-    def __init__(self, vector_backend: str = "auto") -> None:
+    def __init__(
+        self, vector_backend: str = "auto", concepts: Callable[[], Iterable[Concept]] | None = None
+    ) -> None:
+        """With `concepts` (the live graph's concepts), `rebuild` leaves the keyword index to be built on
+        first use: tokenising every statement is most of a large store's open time, and many sessions
+        never run a keyword search."""
         self.vector_backend = vector_backend
         self.entities = EntityIndex()
-        self.keywords = KeywordIndex()
+        self._keywords: KeywordIndex | None = KeywordIndex()
+        self._all_concepts = concepts
         self.vectors: VectorIndex | None = None  # created once the dimension is known
         self._pending: dict[str, np.ndarray | None] = {}  # concept id -> vector to index, or None to drop
 
@@ -36,7 +42,7 @@ class Indexes:
         Returns whether a saved vector index was used.
         """
         self.entities = EntityIndex.build(concepts)
-        self.keywords = KeywordIndex.build(concepts)
+        self._keywords = None if self._all_concepts is not None else KeywordIndex.build(concepts)
         self.vectors, self._pending = None, {}
         if dim is None:
             return False
@@ -50,6 +56,12 @@ class Indexes:
             self.vectors.upsert(list(with_vectors), decode_rows(list(with_vectors.values())))
         return False
 
+    @property
+    def keywords(self) -> KeywordIndex:
+        if self._keywords is None:  # changes made meanwhile are in the graph, so the build includes them
+            self._keywords = KeywordIndex.build(list(self._all_concepts() if self._all_concepts else ()))
+        return self._keywords
+
     def ensure_vectors(self, dim: int) -> None:
         if self.vectors is None:
             self.vectors = make_index(self.vector_backend, dim)
@@ -58,7 +70,8 @@ class Indexes:
 
     def concept_put(self, old: Concept | None, new: Concept) -> None:
         self.entities.update(old, new)
-        self.keywords.concept_put(old, new)
+        if self._keywords is not None:
+            self._keywords.concept_put(old, new)
         if new.vector is not None and (old is None or old.vector is not new.vector):
             self._pending[new.id] = new.vector
         elif new.vector is None and old is not None and old.vector is not None:
@@ -66,7 +79,8 @@ class Indexes:
 
     def concept_removed(self, old: Concept) -> None:
         self.entities.update(old, None)
-        self.keywords.concept_removed(old)
+        if self._keywords is not None:
+            self._keywords.concept_removed(old)
         if old.vector is not None:
             self._pending[old.id] = None
 

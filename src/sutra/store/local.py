@@ -141,7 +141,7 @@ class LocalStore(Store):
                 "checkpoint wrote it: the history before the WAL is gone. Restore the data directory from "
                 "a backup."
             )
-        self._indexes = Indexes(vector_index)
+        self._indexes = Indexes(vector_index, concepts=lambda: self._graph.concepts.values())
         self._graph = Graph(hooks=self._indexes, owns=self._owns)
         if snap is not None:
             self._adopt_dim(snap.concepts, SNAPSHOT_NAME)

@@ -224,7 +224,7 @@ def _read_vectors(path: Path, entry: dict[str, Any]) -> np.ndarray:
         )
     if zlib.crc32(matrix) != entry["crc"]:
         raise _corrupt(path, f"the checksum of its vector file {file} does not match")
-    return matrix
+    return matrix.view(np.ndarray)  # same mapped pages; rows of a plain array are ~50x cheaper to slice
 
 
 def _corrupt(path: Path, why: str) -> CorruptionError:
