@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from sutra.model import (
 from sutra.store import LocalStore, open_store
 from sutra.store.base import Store
 from sutra.store.codec import concept_to_dict
-from sutra.store.remote import Limits, RemoteStore
+from sutra.store.remote import Limits, RemoteStore, protocol
 
 DIM = 8
 
@@ -253,3 +254,59 @@ def test_open_store_returns_a_remote_store_when_settings_name_a_server(
     with open_store(settings=settings) as store:
         assert isinstance(store, RemoteStore) and store.role == "reader" and store.concepts() == []
     assert not (tmp_path / "engine").exists()  # nothing stored locally
+
+
+def test_a_server_that_stops_answering_is_a_timeout_not_a_hang() -> None:
+    """A peer that completes the handshake and then goes silent (a wedged server)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def silent_server() -> None:
+        conn, _ = listener.accept()
+        accepted.append(conn)
+        header = conn.recv(protocol.HEADER.size, socket.MSG_WAITALL)
+        conn.recv(protocol.HEADER.unpack(header)[0], socket.MSG_WAITALL)
+        hello = {"protocol": 1, "role": "admin", "expires_at": 0, "limits": Limits().to_wire()}
+        conn.sendall(protocol.encode_result(0, hello))
+
+    thread = threading.Thread(target=silent_server)
+    thread.start()
+    try:
+        with RemoteStore(f"sutra://127.0.0.1:{listener.getsockname()[1]}", timeout=0.5) as remote:
+            thread.join()
+            started = time.monotonic()
+            with pytest.raises(RemoteStoreError, match="did not answer 'get_concept' in time"):
+                remote.get_concept("e:1")
+            assert time.monotonic() - started < 5
+    finally:
+        for conn in accepted:
+            conn.close()
+        listener.close()
+
+
+def test_large_and_small_answers_interleave_on_one_connection(serve: Callable[..., Served]) -> None:
+    """Chunks of a big answer and small answers for other threads share the stream; each caller gets
+    exactly its own, whichever thread happens to be reading."""
+    remote = serve().client()
+    bulk = [statement(f"{i} " + "word " * 10_000, "bulk") for i in range(40)]  # ~2 MB: several chunks
+    people = [entity(f"Person {i}", "people") for i in range(20)]
+    remote.apply([PutConcept(c) for c in bulk + people])
+    failures: list[BaseException] = []
+
+    def big() -> None:
+        for _ in range(3):
+            if [c.id for c in remote.concepts(ConceptKind.STATEMENT)] != [c.id for c in bulk]:
+                failures.append(AssertionError("big answer out of order"))
+
+    def small(t: int) -> None:
+        for i in range(60):
+            person = people[(t + i) % len(people)]
+            if remote.find_entities(person.text) != [person.id]:
+                failures.append(AssertionError(f"thread {t} got another caller's answer"))
+
+    threads = [threading.Thread(target=big)] + [threading.Thread(target=small, args=(t,)) for t in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
