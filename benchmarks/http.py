@@ -178,6 +178,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     own = measure_embedder(embedder, [r["text"] for r in rows[:1000]], queries=300)
     embed_qps = round(1000.0 / own["single_ms_mean"], 1)
 
+    # the ceiling for one space: the engine's own sequential asks, in process, on the same store
+    engine_ms: list[float] = []
+    with Sutra(
+        data_dir / "spaces" / SPACE, settings=Settings().with_(fsync=args.fsync), embedder=embedder
+    ) as space:
+        for question in distinct[-50:]:
+            t0 = time.perf_counter()
+            space.ask(question)
+            engine_ms.append((time.perf_counter() - t0) * 1000)
+    engine_ms.sort()
+    engine = {
+        "asks_per_s": round(1000 * len(engine_ms) / sum(engine_ms), 1),
+        "p50_ms": round(percentile(engine_ms, 0.5), 1),
+    }
+
     port = free_port()
     server = start_server(data_dir, port, args.fsync)
     url = f"http://127.0.0.1:{port}"
@@ -186,6 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results: dict[str, Any] = {"limit": args.limit, "clients": args.clients, "cpus": os.cpu_count()}
         results["embedder_single_query_per_s"] = embed_qps
         results["embedder"] = own
+        results["engine_ask_in_process"] = engine
         results["ask_distinct"] = asyncio.run(
             drive(url, key, [(f"{base}/ask", {"question": q}) for q in distinct], args.clients)
         )
@@ -210,6 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"embedder single query: {embed_qps:8.1f} /s   "
         f"(p50 {own['single_ms_p50']} ms; batched {own['sentences_per_s']} sentences/s)"
     )
+    print(f"engine ask, in process, sequential: {engine['asks_per_s']:8.1f} /s   (p50 {engine['p50_ms']} ms)")
     for phase in ("ask_distinct", "learn", "ask_repeated"):
         r = results[phase]
         ratio = r["rps"] / embed_qps
