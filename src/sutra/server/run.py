@@ -52,7 +52,6 @@ def serve(config: uvicorn.Config) -> None:
 def running(config: uvicorn.Config, start_timeout: float = 60.0) -> Iterator[str]:
     """Start a real server on a thread; yields its base URL (the actual port when `config.port` is 0)."""
     server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
     thread = threading.Thread(target=server.run, name="sutra-http", daemon=True)
     thread.start()
     deadline = time.monotonic() + start_timeout

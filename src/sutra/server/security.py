@@ -119,8 +119,10 @@ async def open_space(request: Request, caller: Caller, name: str, minimum: Role)
         raise ApiError(403, "forbidden", f"this needs the {minimum} role in space {name!r}; you are {role}")
     spaces = state_of(request).spaces
     opened = spaces.opened(name)
+    if opened is not None:
+        return opened
     # the first use opens the store (recovery reads its snapshot and WAL): not on the event loop
-    return opened or await anyio.to_thread.run_sync(spaces.get, name, limiter=spaces.limiter)
+    return await anyio.to_thread.run_sync(spaces.get, name, limiter=spaces.limiter)
 
 
 def member(minimum: Role):  # type: ignore[no-untyped-def]
