@@ -17,7 +17,7 @@ import logging
 import struct
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import msgpack
 
@@ -138,7 +138,7 @@ def decode_request(body: bytes) -> Request:
     return Request(request_id, op, args)
 
 
-def _is_id(value: Any) -> bool:
+def _is_id(value: Any) -> TypeGuard[int]:
     return not isinstance(value, bool) and isinstance(value, int) and 0 <= value <= MAX_REQUEST_ID
 
 
