@@ -52,7 +52,7 @@ def serve(
 ) -> None:
     """Serve the space in --data until Ctrl-C or SIGTERM. Without --token-secret-file every client is an
     admin, so that is allowed on a loopback address only."""
-    from sutra.store import LocalStore
+    from sutra.store import open_store
     from sutra.store.remote import StorageServer, tls, tokens
 
     with _handled():
@@ -67,14 +67,9 @@ def serve(
             )
         secret = None if token_secret_file is None else tokens.read_secret(token_secret_file)
         context = None if cert is None or key is None else tls.server_context(cert, key)
-        settings = Settings()
         directory = _data_dir(data)
-        with LocalStore(
-            directory,
-            fsync=settings.fsync,
-            batch_fsync_ms=settings.batch_fsync_ms,
-            checkpoint_wal_bytes=settings.checkpoint_wal_bytes,
-        ) as store:
+        # the space as it is on disk (one store or shards); never itself remote, whatever the environment says
+        with open_store(directory, Settings().with_(storage_url="")) as store:
             server = StorageServer(store, host=host, port=port, ssl_context=context, token_secret=secret)
             asyncio.run(_run_until_signal(server, directory))
     out.print("storage server stopped")
