@@ -81,7 +81,7 @@ def closed_by_peer(sock: socket.socket) -> bool:
 
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
-    """`serve(secret=True, secure=False, limits=None, name="db", hostnames=...)`: a started server.
+    """`serve(secret=True, secure=False, limits=None, name="db", hostnames=..., fsync="off")`: a server.
     All stop after the test, each store checked for integrity first."""
     started: list[Served] = []
 
@@ -92,8 +92,9 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
         limits: Limits | None = None,
         name: str = "db",
         hostnames: tuple[str, ...] = ("localhost", "127.0.0.1"),
+        fsync: str = "off",
     ) -> Served:
-        store = LocalStore(tmp_path / name, fsync="off")
+        store = LocalStore(tmp_path / name, fsync=fsync)  # type: ignore[arg-type]
         key = tokens.new_secret().encode() if secret else None
         files = tls.write_self_signed(tmp_path / f"{name}-tls", hostnames) if secure else None
         context = None if files is None else tls.server_context(files.cert, files.key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import threading
 import time
@@ -310,3 +311,20 @@ def test_large_and_small_answers_interleave_on_one_connection(serve: Callable[..
     for t in threads:
         t.join()
     assert failures == []
+
+
+def test_an_acknowledged_remote_write_is_on_disk_before_the_answer(
+    serve: Callable[..., Served], tmp_path: Path
+) -> None:
+    """The server answers an apply only after the store made it durable: a copy of the directory taken
+    right after the acknowledgement (what a crash would leave, the server never closing) recovers it."""
+    served = serve(fsync="always")
+    remote = served.client("writer")
+    ann, bob = entity("Ann", "s1"), entity("Bob", "s1")
+    remote.apply([PutConcept(ann), PutConcept(bob), PutAssociation(edge(ann, "knows", bob, "s1"))])
+    crashed = tmp_path / "crashed"
+    shutil.copytree(served.store.path, crashed, ignore=shutil.ignore_patterns("LOCK"))
+    with LocalStore(crashed) as recovered:
+        assert [c.text for c in recovered.concepts()] == ["Ann", "Bob"]
+        assert [a.relation for a in recovered.neighbors(ann.id)] == ["knows"]
+        assert recovered.check() == []
