@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from tests.store.builders import entity
 from tests.store.remote.conftest import Served, closed_by_peer, read_response
 
-from sutra.errors import InputError, LimitError, ProtocolError
+from sutra.errors import InputError, LimitError, ProtocolError, RemoteStoreError
 from sutra.model import PutConcept
 from sutra.store.codec import mutation_to_dict
 from sutra.store.remote import Limits, protocol
@@ -188,3 +188,22 @@ def serve_once(tmp_path_factory: pytest.TempPathFactory) -> Served:
     thread.stop()
     assert store.check() == []
     store.close()
+
+
+def test_connections_over_the_limit_are_turned_away_with_a_reason(serve: Callable[..., Served]) -> None:
+    served = serve(limits=Limits(max_connections=2))
+    first, second = served.client(), served.client()
+    with served.raw() as third:
+        error = read_response(third).error
+        assert error is not None and "2 connections open, its limit" in str(error)
+        assert closed_by_peer(third)
+    first.close()
+    deadline = time.monotonic() + 10
+    while True:  # a slot frees once the server has noticed the closed connection
+        try:
+            third_client = served.client()
+            break
+        except RemoteStoreError:
+            assert time.monotonic() < deadline, "the closed connection's slot never came back"
+            time.sleep(0.05)
+    assert third_client.health()["status"] == second.health()["status"] == "ok"

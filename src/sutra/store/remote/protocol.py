@@ -46,6 +46,7 @@ class Limits:
     max_k: int = 10_000  # results of a search, paths of `find_paths`
     max_depth: int = 8  # edges in one path of `find_paths`
     max_in_flight: int = 64  # pipelined requests one connection may have running
+    max_connections: int = 1024  # open connections; more are answered with an error and closed
     handshake_timeout: float = 10.0
     frame_timeout: float = 30.0  # once a frame has begun, the rest must arrive within this
     idle_timeout: float = 900.0  # a connection silent this long is closed (the client reconnects)

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from typing import Any
 
-from sutra.errors import AuthError, LimitError, ProtocolError, StorageError
+from sutra.errors import AuthError, LimitError, ProtocolError, RemoteStoreError, StorageError
 from sutra.store.base import Store
 from sutra.store.remote import ops, protocol, tokens
 from sutra.store.remote.protocol import Limits, Request
@@ -93,6 +93,14 @@ class StorageServer:
         self._connections.add(task)
         running: set[asyncio.Task[None]] = set()
         try:
+            if len(self._connections) > self.limits.max_connections:
+                busy = RemoteStoreError(
+                    f"the storage server has {self.limits.max_connections} connections open, its limit; "
+                    "retry later, or share one RemoteStore between threads"
+                )
+                writer.write(protocol.encode_error(0, busy))
+                await writer.drain()
+                return
             claims = await self._handshake(reader, writer)
             if claims is not None:
                 await self._serve(reader, writer, claims, running)
