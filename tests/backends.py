@@ -34,6 +34,7 @@ def _remote(directory: Path, stack: ExitStack, *, secure: bool = False) -> dict[
 
     store = LocalStore(directory / "storage", fsync="off")
     stack.callback(store.close)  # after the server has stopped (callbacks run last-in, first-out)
+    stack.callback(_require_healthy, store)
     secret = tokens.new_secret().encode()
     files = tls.write_self_signed(directory / "tls") if secure else None
     context = None if files is None else tls.server_context(files.cert, files.key)
@@ -47,6 +48,12 @@ def _remote(directory: Path, stack: ExitStack, *, secure: bool = False) -> dict[
     _SERVING[directory] = changes
     stack.callback(_SERVING.pop, directory, None)
     return changes
+
+
+def _require_healthy(store: Any) -> None:
+    problems = store.check()
+    if problems:
+        raise AssertionError(f"the served store failed its integrity check: {problems}")
 
 
 def _remote_tls(directory: Path, stack: ExitStack) -> dict[str, Any]:
