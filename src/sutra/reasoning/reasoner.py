@@ -11,16 +11,25 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sutra.answer import UNKNOWN_TEXT, Alternative, Answer, ReasoningPath, Step
+from sutra.answer import Alternative, Answer, ReasoningPath, Step
 from sutra.config import Settings
 from sutra.learning import lexicon as lx
 from sutra.learning import nlp
-from sutra.model import Concept
-from sutra.reasoning import causal, consensus, contradictions, events, evidence, spatial, temporal, transfers
+from sutra.reasoning import (
+    causal,
+    consensus,
+    contradictions,
+    dated,
+    evidence,
+    spans,
+    spatial,
+    transfers,
+)
 from sutra.reasoning.claims import ClaimChecker
-from sutra.reasoning.explain import cited_sources, name_of, path_of, step_of, timeline_step
+from sutra.reasoning.explain import cited_sources, name_of, path_of, step_of
 from sutra.reasoning.paths import Candidate, expand_members, search
 from sutra.reasoning.query import QueryPlan, analyze
+from sutra.reasoning.replies import answered, unknown
 from sutra.reasoning.seeds import find_seeds
 from sutra.store.base import Store
 
@@ -64,7 +73,7 @@ class Reasoner:
             return self._truth(plan)
         order = next((w for w in plan.predicate if w in ("before", "after")), None)
         if order and HAPPEN & set(plan.predicate) and plan.intent == "what":
-            answer = self._happened(plan, before=order == "before")
+            answer = dated.happened(self.store, self.embed, plan, before=order == "before")
             if answer is not None:
                 return answer
         transfer = transfers.read_question(nlp.parse_one(plan.question)) if plan.intent in WHO_WHAT else None
@@ -82,16 +91,17 @@ class Reasoner:
         if plan.intent == "how" and len(plan.focus) >= 2:
             answer = self._route(plan)
         elif order and len(plan.focus) >= 2:
-            answer = self._ordered(plan, before=order == "before")
+            answer = dated.ordered(self.store, plan, before=order == "before")
         else:
             answer = None
         if answer is not None:  # otherwise "before"/"how" were not about a timeline or a route after all
             return answer
         if plan.date and plan.intent in ("what", "who", "which", "where"):
-            if HAPPEN & set(plan.predicate):
-                return self._on_date(plan)
-            else:
-                return self._as_of(plan)
+            return (
+                dated.on_date(self.store, plan)
+                if HAPPEN & set(plan.predicate)
+                else dated.as_of(self.store, plan)
+            )
         if plan.intent == "yesno":
             return self._yes_no(plan)
         if plan.focus and plan.relations:
@@ -123,16 +133,7 @@ class Reasoner:
             ]
             paths = [path_of(self.store, c.best) for c in current]
             items = [name_of(self.store, c.answer_id) for c in current]
-            return Answer(
-                plan.question,
-                str(len(items)),
-                "answered",
-                0.9 if items else 0.6,
-                paths=paths,
-                sources=cited_sources(paths),
-                items=items,
-                plan=plan.to_dict(),
-            )
+            return answered(plan, str(len(items)), 0.9 if items else 0.6, paths, items)
         if not clusters:
             return self._unknown(
                 plan, f"no stored fact links {plan.focus[0].text!r} to {' / '.join(plan.relations[:2])}"
@@ -180,16 +181,7 @@ class Reasoner:
         paths = [path_of(self.store, c.best) for c in members]
         items = [name_of(self.store, c.answer_id) for c in members]
         confidence = round(min(c.support for c in members), 4)
-        return Answer(
-            plan.question,
-            ", ".join(items),
-            "answered",
-            confidence,
-            paths=paths,
-            items=items,
-            sources=cited_sources(paths),
-            plan=plan.to_dict(),
-        )
+        return answered(plan, ", ".join(items), confidence, paths, items)
 
     def _alternatives(self, clusters: list[consensus.Cluster]) -> list[Alternative]:
         return [
@@ -212,16 +204,7 @@ class Reasoner:
         ends = [causal.root_of(c, direction) if roots else c.answer_id for c in found]
         items = list(dict.fromkeys(name_of(self.store, end) for end in ends))
         conf = max(c.edges[0].confidence for c in found) * 0.95
-        return Answer(
-            plan.question,
-            "; ".join(items),
-            "answered",
-            round(conf, 4),
-            paths=paths,
-            sources=cited_sources(paths),
-            items=items,
-            plan=plan.to_dict(),
-        )
+        return answered(plan, "; ".join(items), conf, paths, items)
 
     def _transfer(self, plan: QueryPlan, query: transfers.TransferQuery) -> Answer:
         """ "Who gave the football to Bill?": the latest transfer whose named roles match the question."""
@@ -235,139 +218,9 @@ class Reasoner:
                 plan, f"no stored transfer with {named or 'those roles'} names its {query.asked}"
             )
         path = transfers.proof(self.store, *found, query.asked)
-        return Answer(
-            plan.question,
-            path.answer,
-            "answered",
-            0.95,
-            paths=[path],
-            sources=cited_sources([path]),
-            items=[path.answer],
-            plan=plan.to_dict(),
-        )
+        return answered(plan, path.answer, 0.95, [path], [path.answer])
 
     # ---- time and space ----
-
-    def _ordered(self, plan: QueryPlan, before: bool) -> Answer | None:
-        """ "Where was X before Y?": X's timeline for the asked relation, the value next to Y's latest."""
-        relation = next((r for r in plan.relations if r not in ("before", "after")), "located_in")
-        subject, anchor = plan.focus[0], plan.focus[1]
-        for start in subject.entity_ids:
-            found = temporal.neighbour(
-                temporal.timeline(self.store, start, relation), set(anchor.entity_ids), before
-            )
-            if found:
-                at, other = found
-                steps = [timeline_step(self.store, e) for e in ((other, at) if before else (at, other))]
-                path = ReasoningPath(
-                    answer=name_of(self.store, other.value), steps=steps, score=0.9, kind="timeline"
-                )
-                return Answer(
-                    plan.question,
-                    path.answer,
-                    "answered",
-                    0.9,
-                    paths=[path],
-                    sources=cited_sources([path]),
-                    items=[path.answer],
-                    plan=plan.to_dict(),
-                )
-        return None
-
-    def _on_date(self, plan: QueryPlan) -> Answer:
-        """ "What happened on 12 June 2024?": the statements dated that day (about the focus, if named)."""
-        day = plan.date or ""
-        found = events.events_on(self.store, day, {i for f in plan.focus for i in f.entity_ids})
-        if not found:
-            about = f" about {', '.join(f.text for f in plan.focus)}" if plan.focus else ""
-            return self._unknown(plan, f"no statement{about} is dated {day}")
-        return self._events(plan, found, day, "happened")
-
-    def _happened(self, plan: QueryPlan, before: bool) -> Answer | None:
-        """ "What happened after the disk filled up?": the statement(s) next to the named event in time."""
-        word = "before" if before else "after"
-        named = re.split(rf"\b{word}\b", plan.question, maxsplit=1, flags=re.IGNORECASE)[-1].strip(" ?.!")
-        if not named:
-            return None
-        found = events.anchor(self.store, named, self.embed(named) if self.embed else None)
-        if found is None:
-            return self._unknown(plan, f"no stored statement describes {named!r}")
-        event, _ = found
-        nearest = events.next_to(self.store, event, before)
-        if not nearest:
-            return self._unknown(plan, f"nothing was learned {word} {event.text!r}")
-        return self._events(plan, nearest, event.text, f"happened {word}")
-
-    def _events(self, plan: QueryPlan, found: list[Concept], anchor: str, relation: str) -> Answer:
-        paths = [
-            ReasoningPath(
-                answer=c.text,
-                score=1.0,
-                kind="timeline",
-                steps=[
-                    Step(
-                        subject=anchor,
-                        relation=relation,
-                        object=c.text,
-                        statement=c.text,
-                        sources=c.sources[-1:],
-                        confidence=c.confidence,
-                    )
-                ],
-            )
-            for c in found
-        ]
-        items = [c.text for c in found]
-        return Answer(
-            plan.question,
-            " ".join(items),
-            "answered",
-            0.9,
-            paths=paths,
-            items=items,
-            sources=cited_sources(paths),
-            plan=plan.to_dict(),
-        )
-
-    def _as_of(self, plan: QueryPlan) -> Answer:
-        """ "Where was Mary on 3 May 2024?", "What was true on 3 May 2024?": the facts that held that day."""
-        day = plan.date or ""
-        subjects = {i for f in plan.focus for i in f.entity_ids}
-        relations = {"located_in"} if plan.intent == "where" else None
-        held = events.state_on(self.store, day, subjects, relations)
-        if relations:  # where it was: a denial ("not in Paris") does not say where
-            held = [e for e in held if not e.edge.negated]
-        if not held:
-            about = f" about {', '.join(f.text for f in plan.focus)}" if plan.focus else ""
-            return self._unknown(plan, f"no dated fact{about} held on {day}")
-        paths = [
-            ReasoningPath(
-                answer=name_of(self.store, e.value),
-                steps=[timeline_step(self.store, e)],
-                score=0.9,
-                kind="timeline",
-            )
-            for e in held
-        ]
-        if relations:  # one value asked: where the subject was
-            items = [paths[-1].answer]
-            paths = paths[-1:]
-        else:
-            items = [
-                f"{s.subject} {'not ' if s.negated else ''}{s.relation} {s.object}"
-                for p in paths
-                for s in p.steps
-            ]
-        return Answer(
-            plan.question,
-            "; ".join(items),
-            "answered",
-            0.9,
-            paths=paths,
-            items=items,
-            sources=cited_sources(paths),
-            plan=plan.to_dict(),
-        )
 
     def _route(self, plan: QueryPlan) -> Answer | None:
         """ "How do you go from A to B?": the chain of directional facts from A to B, as compass steps."""
@@ -463,13 +316,21 @@ class Reasoner:
             )
         top = self.store.get_concept(best.concept_id)
         conf = round(best.similarity * 0.8, 4)  # a text match is weaker evidence than a fact chain
+        text, items = (top.text if top else ""), []
+        paths.sort(key=lambda path: path.answer != text)  # the best-matching sentence first
+        span = spans.find(plan.question, [path.answer for path in paths])
+        if span is not None:  # "when …?" is answered with the date the sentence gives, not the sentence
+            text, items = span[0], [span[0]]
+            paths.insert(0, paths.pop(span[1]))
+            paths[0].answer = text
         return Answer(
             plan.question,
-            top.text if top else "",
+            text,
             "answered",
             conf,
             paths=paths,
             sources=cited_sources(paths),
+            items=items,
             plan=plan.to_dict(),
         )
 
@@ -481,13 +342,4 @@ class Reasoner:
         label: str | None = None,
         clusters: list[consensus.Cluster] | None = None,
     ) -> Answer:
-        return Answer(
-            plan.question,
-            UNKNOWN_TEXT,
-            "unknown",
-            0.0,
-            reason=reason,
-            label=label or "unknown",
-            alternatives=self._alternatives(clusters or []),
-            plan=plan.to_dict(),
-        )
+        return unknown(plan, reason, label=label, alternatives=self._alternatives(clusters or []))

@@ -1,0 +1,37 @@
+"""Short answers read from evidence sentences, on real HotpotQA paragraphs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.conftest import read_jsonl
+
+from sutra.engine import Sutra
+from sutra.model import Document
+from sutra.reasoning.spans import asked_kinds
+
+
+def test_the_asked_kind_comes_from_the_question_form() -> None:
+    assert asked_kinds("When did the tour begin?") == {"DATE"}
+    assert asked_kinds("What is the date of birth of the inventor?") == {"DATE"}
+    assert "GPE" in (asked_kinds("Where was the song recorded?") or set())
+    assert "PERSON" in (asked_kinds("Who directed the film?") or set())
+    assert "CARDINAL" in (asked_kinds("How many people did the ghetto hold?") or set())
+    assert asked_kinds("Is the disk full?") is None
+
+
+def test_a_number_question_is_answered_with_the_number(
+    make_space: Callable[..., Sutra], shared_data: Path
+) -> None:
+    question = next(
+        q for q in read_jsonl(shared_data / "hotpot24" / "questions.jsonl") if q["id"] == "hotpot24-q23"
+    )
+    corpus = {r["id"]: r for r in read_jsonl(shared_data / "hotpot24" / "corpus.jsonl")}
+    space = make_space()
+    space.learn_documents(Document(cid, corpus[cid]["text"]) for cid in question["context_ids"])
+    answer = space.ask(question["question"])
+    assert answer.text.startswith(question["answers"][0])  # "29,000 people"
+    step = answer.paths[0].steps[0]
+    assert question["answers"][0] in step.statement  # the sentence it was read from is the proof
+    assert answer.sources[0] in question["context_ids"]
