@@ -41,6 +41,7 @@ CONFLICT_PENALTY = 0.7  # an answer whose facts are contradicted elsewhere is wo
 CO_ANSWER_SHARE = 0.95  # values this close to the best one are listed together, not ranked
 WHO_WHAT = ("who", "whom", "what", "which")
 HAPPEN = {"happen", "occur", "take_place"}
+ASKS_WH = re.compile(r"\s*(what|who|which|where)\b", re.IGNORECASE)
 
 
 class Reasoner:
@@ -72,7 +73,8 @@ class Reasoner:
         if plan.intent == "truth":
             return self._truth(plan)
         order = next((w for w in plan.predicate if w in ("before", "after")), None)
-        if order and HAPPEN & set(plan.predicate) and plan.intent == "what":
+        asks = ASKS_WH.match(plan.question)  # a real question, not a statement to check
+        if asks and order and HAPPEN & set(plan.predicate) and plan.intent == "what":
             answer = dated.happened(self.store, self.embed, plan, before=order == "before")
             if answer is not None:
                 return answer
@@ -96,7 +98,7 @@ class Reasoner:
             answer = None
         if answer is not None:  # otherwise "before"/"how" were not about a timeline or a route after all
             return answer
-        if plan.date and plan.intent in ("what", "who", "which", "where"):
+        if asks and plan.date and plan.intent in ("what", "who", "which", "where"):
             return (
                 dated.on_date(self.store, plan)
                 if HAPPEN & set(plan.predicate)
