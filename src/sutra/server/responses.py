@@ -56,9 +56,17 @@ _DESCRIPTIONS = {
 }
 
 
+# A request the HTTP parser itself rejects (a malformed request line or header, a URL beyond its limits)
+# never reaches the application: uvicorn answers 400 in plain text, so the schema says so too.
+_PLAIN = {"text/plain": {"schema": {"type": "string"}}}
+
+
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     chosen = statuses or tuple(_DESCRIPTIONS)
-    return {s: {"model": ErrorBody, "description": _DESCRIPTIONS[s]} for s in chosen}
+    return {
+        s: {"model": ErrorBody, "description": _DESCRIPTIONS[s], **({"content": _PLAIN} if s == 400 else {})}
+        for s in chosen
+    }
 
 
 COMMON = errors(401, 403, 404, 413, 422, 429, 503)
