@@ -28,6 +28,7 @@ import os
 import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,7 @@ class ShardedStore(Store):
         self._closed = True
         self._failure: str | None = None
         self._shards: list[Shard] = []
+        self._syncers: ThreadPoolExecutor | None = None
         try:
             new = replace(manifest_file.new_manifest(), shards=shards or 1)
             claim = layout.claim(self.path, manifest=new)
@@ -110,6 +112,8 @@ class ShardedStore(Store):
             raise
         self._dir_lock = claim.lock
         self._closed = False
+        if fsync == "always":  # only then does a PREPARE wait for an fsync worth overlapping
+            self._syncers = ThreadPoolExecutor(len(self._shards), thread_name_prefix="sutra-shard-sync")
 
     def _open(self, *, created: bool, options: dict[str, Any]) -> None:
         self._manifest = manifest_file.load(self.path)
@@ -189,7 +193,7 @@ class ShardedStore(Store):
                     ((i, part),) = plan.parts.items()
                     single = self._shards[i], self._shards[i].append(part.mutations, {"s": part.seqs})
                 else:
-                    twophase.commit_across(self._shards, plan.parts, self._coordinator)
+                    twophase.commit_across(self._shards, plan.parts, self._coordinator, self._syncers)
             except BaseException as exc:
                 plan.finish(keep=False)
                 if isinstance(exc, StorageError) and self._coordinator.failed:
@@ -380,6 +384,8 @@ class ShardedStore(Store):
                 return
             self._closed = True
             try:
+                if self._syncers is not None:
+                    self._syncers.shutdown()
                 for shard in self._shards:
                     shard.close()
                 self._coordinator.close()
