@@ -21,6 +21,7 @@ Opening settles transactions a crash left in doubt before anything else is read 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import heapq
 import logging
@@ -44,6 +45,7 @@ from sutra.store.base import Direction, Store
 from sutra.store.batch import encode_batch
 from sutra.store.codec import normalize_vector
 from sutra.store.local import DEFAULT_CHECKPOINT_WAL_BYTES
+from sutra.store.lock import LOCK_NAME
 from sutra.store.shard import Shard
 from sutra.store.shardplan import BatchPlan, shard_of
 
@@ -108,6 +110,9 @@ class ShardedStore(Store):
                 shard.close()
             if hasattr(self, "_coordinator"):
                 self._coordinator.close()
+            if claim.created:  # leave the folder as it was: without the shards this open created
+                for i in range(len(self._shards)):
+                    _remove_new_shard(shard_dir(self.path, i))
             claim.abandon()
             raise
         self._dir_lock = claim.lock
@@ -403,6 +408,15 @@ class ShardedStore(Store):
                 f"the store at {self.path} stopped accepting writes: {self._failure}. Close it and "
                 "reopen it to recover from the WALs."
             )
+
+
+def _remove_new_shard(directory: Path) -> None:
+    """Remove a shard directory a failed creation made (only the files a new space starts with)."""
+    layout.remove_created(directory)
+    with contextlib.suppress(OSError):
+        (directory / LOCK_NAME).unlink()
+    with contextlib.suppress(OSError):
+        directory.rmdir()  # only if empty: never remove what someone else put there
 
 
 def _owned(index: int, count: int, concept_id: str) -> bool:

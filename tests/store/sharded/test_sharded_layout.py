@@ -20,7 +20,7 @@ from tests.store.builders import edge, entity, statement, unit
 from sutra.config import Settings
 from sutra.errors import ConfigError, CorruptionError, InputError, NotFoundError, StorageError
 from sutra.model import PutAssociation, PutConcept
-from sutra.store import LocalStore, ShardedStore, open_store, wal
+from sutra.store import LocalStore, ShardedStore, open_store, sharded, wal
 from sutra.store.shardplan import shard_of
 
 REPO = Path(__file__).resolve().parents[3]
@@ -220,3 +220,21 @@ def test_a_manifest_that_lost_the_vector_size_gets_it_back(tmp_path: Path) -> No
 
 def wal_frames(directory: Path) -> list:
     return wal.scan((directory / "wal.log").read_bytes()).frames
+
+
+def test_a_failed_creation_leaves_the_folder_empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = sharded.Shard
+
+    def shard(path: Path, *, index: int, **options: object) -> object:
+        if index == 2:
+            raise StorageError("cannot create (injected)")
+        return real(path, index=index, **options)
+
+    monkeypatch.setattr(sharded, "Shard", shard)
+    (tmp_path / "space").mkdir()
+    with pytest.raises(StorageError, match="injected"):
+        ShardedStore(tmp_path / "space", shards=4)
+    assert list((tmp_path / "space").iterdir()) == []
+    monkeypatch.undo()
+    with ShardedStore(tmp_path / "space", shards=4, fsync="off") as store:  # and it can be created later
+        assert store.check() == []
