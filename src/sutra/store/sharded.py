@@ -47,7 +47,7 @@ from sutra.store.codec import normalize_vector
 from sutra.store.local import DEFAULT_CHECKPOINT_WAL_BYTES
 from sutra.store.lock import LOCK_NAME
 from sutra.store.shard import Shard
-from sutra.store.shardplan import BatchPlan, shard_of
+from sutra.store.shardplan import BatchPlan, placement_problems, shard_of
 
 log = logging.getLogger("sutra.store")
 
@@ -354,32 +354,8 @@ class ShardedStore(Store):
     def check(self) -> list[str]:
         with self._rw:
             problems = [f"shard {s.index}: {p}" for s in self._shards for p in s.check()]
-            problems += self._check_placement()
+            problems += placement_problems(self._shards)
             return problems
-
-    def _check_placement(self) -> list[str]:
-        """What no single shard can see: routing, cross-shard endpoints, one global store order."""
-        problems: list[str] = []
-        seqs: dict[int, str] = {}
-        for s in self._shards:
-            g = s.graph
-            for c in g.concepts.values():
-                if self._home(c.id) is not s:
-                    problems.append(f"concept {c.id} is stored in shard {s.index}, not its own")
-                seqs.setdefault(c.seq, c.id)
-                if seqs[c.seq] != c.id:
-                    problems.append(f"{c.id} and {seqs[c.seq]} share seq {c.seq}")
-            for a in g.associations.values():
-                if self._home(a.source) is not s:
-                    problems.append(f"association {a.id} is stored in shard {s.index}, not its source's")
-                if a.target not in self._home(a.target).graph.concepts:
-                    problems.append(f"association {a.id} points at missing concept {a.target}")
-                seqs.setdefault(a.seq, a.id)
-                if seqs[a.seq] != a.id:
-                    problems.append(f"{a.id} and {seqs[a.seq]} share seq {a.seq}")
-            if s.in_doubt:
-                problems.append(f"shard {s.index} holds undecided transactions {s.in_doubt}")
-        return problems
 
     # ---- lifecycle ----
 

@@ -14,6 +14,7 @@ becomes explicit mutations for the shards concerned:
 
 Each shard's part records, next to every mutation, the global `seq` before it, which its WAL keeps so that
 replay rebuilds the same state. On an error every touched shard rolls back and nothing is written.
+`placement_problems` checks, for `ShardedStore.check`, that the shards hold what these rules put there.
 """
 
 from __future__ import annotations
@@ -176,3 +177,25 @@ class BatchPlan:
                 self._emit(i, delete)
         for c in sorted(orphans, key=lambda c: c.seq):
             self._delete_concept(c.id)
+
+
+def placement_problems(shards: list[Shard]) -> list[str]:
+    """What no single shard's `check` can see: routing, cross-shard endpoints, one global store order."""
+    problems: list[str] = []
+    seqs: dict[int, str] = {}
+    count = len(shards)
+    for s in shards:
+        g = s.graph
+        records = [(c.id, c.seq, c.id, "concept") for c in g.concepts.values()]
+        records += [(a.id, a.seq, a.source, "association") for a in g.associations.values()]
+        for oid, seq, home, what in records:
+            if (right := shard_of(home, count)) != s.index:
+                problems.append(f"{what} {oid} is stored in shard {s.index}, not shard {right}")
+            if seqs.setdefault(seq, oid) != oid:
+                problems.append(f"{oid} and {seqs[seq]} share seq {seq}")
+        for a in g.associations.values():
+            if a.target not in shards[shard_of(a.target, count)].graph.concepts:
+                problems.append(f"association {a.id} points at missing concept {a.target}")
+        if s.in_doubt:
+            problems.append(f"shard {s.index} holds undecided transactions {s.in_doubt}")
+    return problems

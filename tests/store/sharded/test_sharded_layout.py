@@ -21,6 +21,7 @@ from sutra.config import Settings
 from sutra.errors import ConfigError, CorruptionError, InputError, NotFoundError, StorageError
 from sutra.model import PutAssociation, PutConcept
 from sutra.store import LocalStore, ShardedStore, open_store, sharded, wal
+from sutra.store.codec import concept_to_dict
 from sutra.store.shardplan import shard_of
 
 REPO = Path(__file__).resolve().parents[3]
@@ -238,3 +239,18 @@ def test_a_failed_creation_leaves_the_folder_empty(tmp_path: Path, monkeypatch: 
     monkeypatch.undo()
     with ShardedStore(tmp_path / "space", shards=4, fsync="off") as store:  # and it can be created later
         assert store.check() == []
+
+
+def test_check_reports_what_no_single_shard_can_see(tmp_path: Path) -> None:
+    with ShardedStore(tmp_path / "space", shards=4, fsync="off") as store:
+        a, b = spread(store)
+        store.apply([PutConcept(a), PutConcept(b), PutAssociation(edge(a, "knows", b, "s1"))])
+        assert store.check() == []
+        stray = entity("Stray", "s1", recorded_at=1.0)
+        wrong = store._shards[(shard_of(stray.id, 4) + 1) % 4]
+        wrong.begin()  # bypass routing: the record lands in a shard that does not own it
+        wrong.apply_dict({"op": "put_concept", "concept": concept_to_dict(stray, with_seq=False)}, seq=1)
+        wrong.finish(keep=True)
+        problems = store.check()
+        assert any(f"concept {stray.id} is stored in shard {wrong.index}" in p for p in problems)
+        assert any("share seq 2" in p for p in problems)  # b already has store order 2
