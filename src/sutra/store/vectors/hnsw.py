@@ -23,7 +23,7 @@ import numpy as np
 from sutra.errors import ConfigError
 from sutra.store.codec import CodecError, pack, unpack
 from sutra.store.fsutil import atomic_write, fsync_dir
-from sutra.store.vectors.base import VectorIndex, rank
+from sutra.store.vectors.base import VectorIndex
 
 META_NAME = "vectors.meta"
 _GRAPH_NAME = re.compile(r"vectors\.\d+\.hnsw")  # exactly the names `save` writes; nothing else is touched
@@ -60,6 +60,7 @@ class HnswIndex(VectorIndex):
         self._ids: dict[int, str] = {}
         self._next_label = 0
         self.ef_search = EF_SEARCH  # candidates kept while searching: the recall/speed dial
+        self._ef_set = -1  # the ef hnswlib was last given
 
     def __len__(self) -> int:
         return len(self._labels)
@@ -89,17 +90,22 @@ class HnswIndex(VectorIndex):
         if k <= 0:
             return []
         ef = max(self.ef_search, 2 * k)
+        query = np.asarray(query, dtype=np.float32)
         while True:
-            self._index.set_ef(ef)
+            if ef != self._ef_set:  # set_ef costs a call into hnswlib; most searches reuse the last value
+                self._index.set_ef(ef)
+                self._ef_set = ef
             try:
-                labels, distances = self._index.knn_query(np.asarray(query, dtype=np.float32), k=k)
+                labels, distances = self._index.knn_query(query, k=k)
                 break
             except RuntimeError:  # too few live neighbours reachable at this ef (many deletions): widen
                 if ef >= self._index.get_current_count():
                     raise
                 ef *= 4
-        ids = [self._ids[int(label)] for label in labels[0]]
-        return rank(ids, 1.0 - distances[0], k)
+        # exactly k hits: sorting them (ties by id, as `rank` does) is all that is left to do
+        ids = self._ids
+        hits = zip([ids[label] for label in labels[0].tolist()], (1.0 - distances[0]).tolist(), strict=True)
+        return sorted(hits, key=lambda hit: (-hit[1], hit[0]))
 
     def ids(self) -> set[str]:
         return set(self._labels)
