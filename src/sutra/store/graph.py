@@ -66,13 +66,30 @@ class Graph:
     # ---- loading and transactions ----
 
     def load(self, concepts: Iterable[Concept], associations: Iterable[Association], seq: int) -> None:
-        """Fill an empty graph from a snapshot (records already in `seq` order). Hooks are not called."""
+        """Fill an empty graph from a snapshot (records already in `seq` order). Hooks are not called.
+
+        The index updates of `_index_concept`/`_index_assoc` are inlined (nothing to unindex in an empty
+        graph): this loop is most of a large store's open time, and `check` compares its result with theirs.
+        """
+        concepts_by_source, assocs_by_source, cited_by = (
+            self._concepts_by_source,
+            self._assocs_by_source,
+            self._cited_by,
+        )
         for c in concepts:
             self.concepts[c.id] = c
-            self._index_concept(None, c)
+            for src in c.sources:
+                concepts_by_source.setdefault(src, {})[c.id] = None
+        out, into = self._out, self._in
         for a in associations:
-            self.associations[a.id] = a
-            self._index_assoc(None, a)
+            aid = a.id
+            self.associations[aid] = a
+            out.setdefault(a.source, {}).setdefault(a.type, {})[aid] = None
+            into.setdefault(a.target, {}).setdefault(a.type, {})[aid] = None
+            for src in a.sources:
+                assocs_by_source.setdefault(src, {})[aid] = None
+            for statement in a.statements:
+                cited_by.setdefault(statement, {})[aid] = None
         self.seq = seq
 
     def begin(self) -> None:
