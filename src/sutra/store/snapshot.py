@@ -3,8 +3,8 @@
 Layout::
 
     b"SUTRASNP" | u32 format version
-    msgpack stream: {"lsn", "seq", "concepts": n, "associations": n, "vectors"}, n concept maps,
-                    n association maps
+    msgpack stream: {"lsn", "seq", "concepts": n, "associations": n, "vectors", "layout": "arrays"},
+                    an array of n concept maps, an array of n association maps
     u32 crc32(stream) | u64 stream length | b"SUTRAEND"
 
 Records are written in `seq` order, which is the order the graph keeps them in, so loading needs no sort.
@@ -15,6 +15,7 @@ memory-maps that file (`np.load(mmap_mode="r")`), so a cold start neither decode
 the header's "vectors" entry gives its name, rows, dtype and crc32, checked on load. The .npy is written and
 renamed into place before snapshot.bin, which is the commit point; older .npy files are removed after it.
 Format 1 snapshots (vectors inline as float32 bytes) are still read.
+
 The trailer makes a truncated or damaged snapshot detectable (`CorruptionError`); a newer format version is a
 `ConfigError` that says to upgrade. Replacing the file is atomic (temp file, fsync, rename, directory fsync):
 after a crash there is either the old snapshot or the new one, never half of one. Recovery replays only WAL
@@ -53,6 +54,7 @@ SNAPSHOT_NAME = "snapshot.bin"
 SNAPSHOT_VERSION = 2
 VECTOR_FILE = re.compile(r"snapshot\.\d+\.npy")  # exactly the names `write_snapshot` gives vector files
 _ROWS_PER_CHUNK = 8192
+_ARRAY = msgpack.Packer()  # only for array headers, which carry no state
 MAGIC, END = b"SUTRASNP", b"SUTRAEND"
 HEADER = struct.Struct("<8sI")
 TRAILER = struct.Struct("<IQ8s")
@@ -90,9 +92,9 @@ def write_snapshot(
         f.write(HEADER.pack(MAGIC, SNAPSHOT_VERSION))
         chunks: list[bytes] = []
 
-        def emit(record: object) -> None:
+        def emit(record: object, *, packed: bytes | None = None) -> None:
             nonlocal crc, length
-            chunk = pack(record)
+            chunk = pack(record) if packed is None else packed
             crc, length = zlib.crc32(chunk, crc), length + len(chunk)
             chunks.append(chunk)
             if len(chunks) >= 512:  # a few large writes instead of one per record
@@ -106,14 +108,17 @@ def write_snapshot(
                 "concepts": len(concepts),
                 "associations": len(associations),
                 "vectors": vectors,
+                "layout": "arrays",
             }
         )
+        emit(None, packed=_ARRAY.pack_array_header(len(concepts)))
         for c in concepts:
             row = rows.get(id(c))
             record = concept_to_dict(c if row is None else replace(c, vector=None), with_seq=True)
             if row is not None:
                 record["vrow"] = row
             emit(record)
+        emit(None, packed=_ARRAY.pack_array_header(len(associations)))
         for a in associations:
             emit(association_to_dict(a, with_seq=True))
         f.write(b"".join(chunks))
@@ -191,9 +196,16 @@ def _decode(body: bytes, path: Path) -> Snapshot:
     header = next(records)
     snap = Snapshot(lsn=int(header["lsn"]), seq=int(header["seq"]))
     vectors = _read_vectors(path, header["vectors"]) if header.get("vectors") else None
+    n_concepts, n_associations = header["concepts"], header["associations"]
+    if header.get("layout") == "arrays":  # two msgpack arrays, each decoded in one call into C
+        concept_records, association_records = next(records), next(records)
+        if len(concept_records) != n_concepts or len(association_records) != n_associations:
+            raise CodecError("the record arrays do not hold the counts the header gives")
+    else:  # one msgpack object per record (the first format-2 snapshots)
+        concept_records = (next(records) for _ in range(n_concepts))
+        association_records = (next(records) for _ in range(n_associations))
     concepts = []
-    for _ in range(header["concepts"]):
-        record = next(records)
+    for record in concept_records:
         concept = concept_from_dict(record)
         row = record.get("vrow")
         if row is not None:
@@ -202,7 +214,7 @@ def _decode(body: bytes, path: Path) -> Snapshot:
             concept.vector = vectors[row]
         concepts.append(concept)
     snap.concepts = concepts
-    snap.associations = [association_from_dict(next(records)) for _ in range(header["associations"])]
+    snap.associations = [association_from_dict(record) for record in association_records]
     return snap
 
 
