@@ -79,3 +79,13 @@ def test_hedged_statement_has_lower_confidence() -> None:
 def test_every_statement_keeps_its_source_and_offset() -> None:
     sts = Learner().extract([Document(id="doc-7", text="Mary went home. John stayed in the office.")])
     assert [(s.source, s.offset) for s in sts] == [("doc-7", 0), ("doc-7", 16)]
+
+
+def test_an_activity_is_named_whole_only_as_the_subject_of_a_cause() -> None:
+    # WorldTree: the activity is the cause; elsewhere a clausal subject stays the v1 reading, whose
+    # statements EntailmentBank's free-text evidence relies on
+    assert ("emitting sulfur dioxide", "causes", "acid rain", False) in facts(
+        "emitting sulfur dioxide causes acid rain"
+    )
+    subjects = {s for s, _, _, _ in facts("having dark fur has a positive impact on an animal's survival")}
+    assert "having dark fur" not in subjects

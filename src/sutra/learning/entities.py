@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sutra.learning.lexicon import NON_NAMING_ADJECTIVES
+from sutra.learning.lexicon import CAUSAL_VERBS, NON_NAMING_ADJECTIVES
 from sutra.model import content_id
 
 PRONOUNS = {"he", "she", "him", "her", "they", "them", "it", "his", "hers", "its", "their"}
@@ -109,9 +109,18 @@ def activity(token: Any) -> EntityRef:
     return EntityRef(key=normalize_name(name), name=name, aliases=sorted(aliases), proper=False, ner=None)
 
 
+CAUSAL_VERB_HEADS = {verb.split("_")[0] for verb in CAUSAL_VERBS}  # "lead_to" -> "lead"
+
+
+def _causal_head(token: Any) -> bool:
+    # Only as the subject of a causal verb: elsewhere ("having dark fur has a positive impact") naming the
+    # clause as an entity made general statements look like graph facts and lost their free-text evidence.
+    return token.head.lemma_.lower() in CAUSAL_VERB_HEADS
+
+
 def mention(token: Any) -> EntityRef | None:
     """The entity a noun (or adjective used as a property, or number) token refers to, or None."""
-    if token.dep_ == "csubj" and token.pos_ == "VERB":
+    if token.dep_ == "csubj" and token.pos_ == "VERB" and _causal_head(token):
         return activity(token)
     lower = token.text.lower()
     if lower in NON_REFERRING or lower in PRONOUNS or token.pos_ in ("PUNCT", "DET", "ADP", "AUX", "SCONJ"):
