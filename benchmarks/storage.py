@@ -147,17 +147,23 @@ def store_writes(path: Path, records: list[Mutation], batch: int) -> float:
         return rate
 
 
-def bench_writes(root: Path, n_single: int, n_batched: int, batch: int) -> dict:
+def bench_writes(root: Path, n_single: int, n_batched: int, batch: int, rounds: int) -> dict:
+    """Each side runs `rounds` times, the two taking turns so the shared machine's load falls on both;
+    the median run of each side is reported."""
     out = {}
     for name, n, size in (("single_record_commits", n_single, 1), (f"batches_of_{batch}", n_batched, batch)):
-        # every side gets fresh copies: the store takes ownership of the records it applies
-        ours = store_writes(root / f"ours-{size}", facts(n), size)
-        theirs = sqlite_writes(root / f"sqlite-{size}.db", facts(n), size)
+        ours, theirs = [], []
+        for r in range(rounds):
+            # every side gets fresh copies: the store takes ownership of the records it applies
+            ours.append(store_writes(root / f"ours-{size}-{r}", facts(n), size))
+            theirs.append(sqlite_writes(root / f"sqlite-{size}-{r}.db", facts(n), size))
+        ours_rate, theirs_rate = float(np.median(ours)), float(np.median(theirs))
         out[name] = {
             "records": n,
-            "ours_records_per_s": round(ours),
-            "sqlite_records_per_s": round(theirs),
-            "ratio_ours_to_sqlite": round(ours / theirs, 2),
+            "rounds": rounds,
+            "ours_records_per_s": round(ours_rate),
+            "sqlite_records_per_s": round(theirs_rate),
+            "ratio_ours_to_sqlite": round(ours_rate / theirs_rate, 2),
         }
     return out
 
@@ -271,6 +277,7 @@ def main() -> None:
     parser.add_argument("--single", type=int, default=2000, help="records written one per commit")
     parser.add_argument("--records", type=int, default=60_000, help="records written in batches")
     parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each write test (median reported)")
     parser.add_argument("--vectors", type=int, default=50_000)
     parser.add_argument("--dim", type=int, default=384)
     parser.add_argument("--queries", type=int, default=1000)
@@ -279,7 +286,7 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="sutra-storage-bench-"))
     try:
         results = {
-            "writes": bench_writes(root, args.single, args.records, args.batch),
+            "writes": bench_writes(root, args.single, args.records, args.batch, args.rounds),
             "vector_search": bench_search(root, args.vectors, args.dim, args.queries),
         }
     finally:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tests.store.builders import edge, entity, statement, unit
+from tests.store.builders import dump, edge, entity, statement, unit
 
 from sutra.errors import InputError, NotFoundError
 from sutra.model import (
@@ -15,6 +15,7 @@ from sutra.model import (
     PutAssociation,
     PutConcept,
 )
+from sutra.store import LocalStore, ShardedStore
 
 
 def test_put_concept_twice_reinforces_instead_of_replacing(open_store):
@@ -208,3 +209,32 @@ def test_concepts_come_back_in_store_order_and_copies_do_not_leak(open_store):
     got.sources.append("mutated")
     assert store.get_concept(xs[0].id).sources == ["d"]
     assert store.check() == []
+
+
+@pytest.mark.parametrize("shards", [None, 3])
+def test_the_store_shares_nothing_with_the_caller_and_holds_what_replay_rebuilds(tmp_path, shards):
+    def reopen():
+        return LocalStore(tmp_path / "s") if shards is None else ShardedStore(tmp_path / "s", shards=shards)
+
+    store = reopen()
+    nested = {"rule": {"if": ["red", "cold"], "then": ("round",)}, "support": ["d0"], "n": 3}
+    a, b = entity("A", "d", attrs=nested), entity("B", "d")
+    link = edge(a, "knows", b, "d", attrs={"support": ["d0"]})
+    store.apply([PutConcept(a), PutConcept(b), PutAssociation(link)])
+    # the caller keeps changing its objects after the write was acknowledged
+    nested["rule"]["if"].append("big")
+    nested["support"].clear()
+    link.attrs["support"].append("d9")
+    a.sources.append("d-late")
+    stored = store.get_concept(a.id)
+    assert stored.attrs == {"rule": {"if": ["red", "cold"], "then": ["round"]}, "support": ["d0"], "n": 3}
+    assert stored.sources == ["d"]
+    assert store.neighbors(a.id, "out")[0].attrs == {"support": ["d0"]}
+    live = dump(store)
+    store.close()
+    store = reopen()
+    try:
+        assert dump(store) == live  # the WAL replays to exactly the live records
+        assert store.check() == []
+    finally:
+        store.close()

@@ -4,8 +4,11 @@ Everything that can be decided without looking at the store is decided here, so 
 `InputError` naming the offending mutation and nothing reaches the WAL. What needs the store's state
 (does an edge's endpoint exist?) is checked while applying, under the write lock, with rollback.
 
-The encoded dicts are what the WAL stores; the store then decodes them back and applies *that*, so the live
-state is built by exactly the code and the bytes that recovery will replay.
+The encoded dicts are what the WAL stores; the store then builds the records it applies from those dicts
+(`decode_batch`), with the same decoder recovery uses, so the live state is what replay will rebuild.
+Building from the dicts rather than from the packed bytes saves a msgpack round trip per record (a sixth
+of a batch's cost); attribute values that are containers still take that round trip, so the store never
+shares a list or dict with its caller and holds them in the types replay gives back (tuples as lists).
 """
 
 from __future__ import annotations
@@ -30,8 +33,11 @@ from sutra.model import (
 from sutra.store.codec import (
     association_to_dict,
     concept_to_dict,
+    mutation_from_dict,
     mutation_to_dict,
     normalize_vector,
+    pack,
+    unpack,
 )
 
 
@@ -54,6 +60,19 @@ def encode_batch(
             f"the batch mixes vector dimensions {sorted(dims)}; all vectors must have one dimension"
         )
     return out, (dims.pop() if dims else None)
+
+
+def decode_batch(dicts: list[dict[str, Any]]) -> list[Mutation]:
+    """The mutations to apply, decoded from `encode_batch`'s dicts (see the module docstring)."""
+    return [decode_mutation(d) for d in dicts]
+
+
+def decode_mutation(d: dict[str, Any]) -> Mutation:
+    """One mutation from its `encode_batch` dict, sharing no container with the caller's objects."""
+    record = d.get("concept") or d.get("association")
+    if record is not None and any(isinstance(v, (list, tuple, dict)) for v in record["attrs"].values()):
+        d = {**d, d["op"].removeprefix("put_"): {**record, "attrs": unpack(pack(record["attrs"]))}}
+    return mutation_from_dict(d)
 
 
 def _encode_one(m: Mutation, stamp: float, dims: set[int]) -> dict[str, Any]:
@@ -111,16 +130,26 @@ def _stamp(record: dict[str, Any], stamp: float) -> None:
 
 
 def _check_common(obj: Concept | Association) -> None:
-    for name in ("confidence", "strength", "recorded_at"):
-        value = getattr(obj, name)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise InputError(f"{name} must be a finite number, got {value!r}")
-    for name in ("valid_from", "valid_to"):
-        if getattr(obj, name) is not None:
-            _check_str(getattr(obj, name), name)
+    _check_number(obj.confidence, "confidence")
+    _check_number(obj.strength, "strength")
+    _check_number(obj.recorded_at, "recorded_at")
+    if obj.valid_from is not None:
+        _check_str(obj.valid_from, "valid_from")
+    if obj.valid_to is not None:
+        _check_str(obj.valid_to, "valid_to")
     _check_str_list(obj.sources, "sources")
-    if not isinstance(obj.attrs, dict) or not all(isinstance(k, str) for k in obj.attrs):
+    attrs = obj.attrs
+    if not isinstance(attrs, dict) or not all(isinstance(k, str) for k in attrs):
         raise InputError("attrs must be a dict with string keys")
+
+
+def _check_number(value: Any, name: str) -> None:
+    if type(value) is float or type(value) is int:  # the common case, decided without isinstance chains
+        if math.isfinite(value):
+            return
+    elif not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value):
+        return
+    raise InputError(f"{name} must be a finite number, got {value!r}")
 
 
 def _check_id(value: Any, name: str) -> None:
@@ -134,5 +163,8 @@ def _check_str(value: Any, name: str) -> None:
 
 
 def _check_str_list(value: Any, name: str) -> None:
-    if not isinstance(value, (list, tuple)) or not all(isinstance(s, str) and s for s in value):
+    if not isinstance(value, (list, tuple)):
         raise InputError(f"{name} must be a list of non-empty strings")
+    for item in value:  # a loop, not all(<generator>): this runs for every record of every batch
+        if not (isinstance(item, str) and item):
+            raise InputError(f"{name} must be a list of non-empty strings")

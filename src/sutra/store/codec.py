@@ -92,31 +92,28 @@ def vector_from_bytes(data: Any) -> np.ndarray | None:
 
 
 # ---- records ----
-
-_CONCEPT_FIELDS = ("id", "text", "domain", "confidence", "strength", "valid_from", "valid_to", "recorded_at")
-_ASSOC_FIELDS = (
-    "id",
-    "source",
-    "target",
-    "relation",
-    "negated",
-    "confidence",
-    "strength",
-    "valid_from",
-    "valid_to",
-    "recorded_at",
-)
+# Written field by field rather than by looping over names: these run once per record on every write,
+# snapshot and reopen (a million times for a large store), and the loops cost a third of the time.
 
 
 def concept_to_dict(c: Concept, *, with_seq: bool, vector: np.ndarray | None = None) -> dict[str, Any]:
     """`vector`, when given, replaces `c.vector` (the caller's vector after normalization)."""
-    d: dict[str, Any] = {name: getattr(c, name) for name in _CONCEPT_FIELDS}
-    d["kind"] = ConceptKind(c.kind).value
-    d["semantic_type"] = SemanticType(c.semantic_type).value
-    d["sources"] = list(c.sources)
-    d["aliases"] = list(c.aliases)
-    d["attrs"] = dict(c.attrs)
-    d["vector"] = vector_to_bytes(c.vector if vector is None else vector)
+    d: dict[str, Any] = {
+        "id": c.id,
+        "text": c.text,
+        "domain": c.domain,
+        "confidence": c.confidence,
+        "strength": c.strength,
+        "valid_from": c.valid_from,
+        "valid_to": c.valid_to,
+        "recorded_at": c.recorded_at,
+        "kind": _enum_value(ConceptKind, c.kind),
+        "semantic_type": _enum_value(SemanticType, c.semantic_type),
+        "sources": list(c.sources),
+        "aliases": list(c.aliases),
+        "attrs": dict(c.attrs),
+        "vector": vector_to_bytes(c.vector if vector is None else vector),
+    }
     if with_seq:
         d["seq"], d["last_seq"] = c.seq, c.last_seq
     return d
@@ -125,9 +122,16 @@ def concept_to_dict(c: Concept, *, with_seq: bool, vector: np.ndarray | None = N
 def concept_from_dict(d: Any) -> Concept:
     try:
         return Concept(
-            **{name: d[name] for name in _CONCEPT_FIELDS},
+            id=d["id"],
+            text=d["text"],
             kind=_KINDS[d["kind"]],
             semantic_type=_SEMANTIC_TYPES[d["semantic_type"]],
+            domain=d["domain"],
+            confidence=d["confidence"],
+            strength=d["strength"],
+            valid_from=d["valid_from"],
+            valid_to=d["valid_to"],
+            recorded_at=d["recorded_at"],
             sources=list(d["sources"]),
             aliases=list(d["aliases"]),
             attrs=dict(d["attrs"]),
@@ -140,11 +144,22 @@ def concept_from_dict(d: Any) -> Concept:
 
 
 def association_to_dict(a: Association, *, with_seq: bool) -> dict[str, Any]:
-    d: dict[str, Any] = {name: getattr(a, name) for name in _ASSOC_FIELDS}
-    d["type"] = AssociationType(a.type).value
-    d["sources"] = list(a.sources)
-    d["statements"] = list(a.statements)
-    d["attrs"] = dict(a.attrs)
+    d: dict[str, Any] = {
+        "id": a.id,
+        "source": a.source,
+        "target": a.target,
+        "relation": a.relation,
+        "negated": a.negated,
+        "confidence": a.confidence,
+        "strength": a.strength,
+        "valid_from": a.valid_from,
+        "valid_to": a.valid_to,
+        "recorded_at": a.recorded_at,
+        "type": _enum_value(AssociationType, a.type),
+        "sources": list(a.sources),
+        "statements": list(a.statements),
+        "attrs": dict(a.attrs),
+    }
     if with_seq:
         d["seq"], d["last_seq"], d["closed_seq"] = a.seq, a.last_seq, a.closed_seq
         d["history"] = [list(h) for h in a.history]
@@ -154,18 +169,32 @@ def association_to_dict(a: Association, *, with_seq: bool) -> dict[str, Any]:
 def association_from_dict(d: Any) -> Association:
     try:
         return Association(
-            **{name: d[name] for name in _ASSOC_FIELDS},
+            id=d["id"],
+            source=d["source"],
+            target=d["target"],
             type=_ASSOCIATION_TYPES[d["type"]],
+            relation=d["relation"],
+            negated=d["negated"],
+            confidence=d["confidence"],
+            strength=d["strength"],
+            valid_from=d["valid_from"],
+            valid_to=d["valid_to"],
+            recorded_at=d["recorded_at"],
             sources=list(d["sources"]),
             statements=list(d["statements"]),
             attrs=dict(d["attrs"]),
             seq=d.get("seq", 0),
             last_seq=d.get("last_seq", 0),
             closed_seq=d.get("closed_seq"),
-            history=[list(h) for h in d.get("history", [])],
+            history=[list(h) for h in d.get("history", ())],
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CodecError(f"bad association record ({exc!r})") from exc
+
+
+def _enum_value(enum: Any, value: Any) -> str:
+    """The stored value of an enum member, or of its value given as a plain string (ValueError if unknown)."""
+    return value.value if type(value) is enum else enum(value).value
 
 
 # ---- mutations ----

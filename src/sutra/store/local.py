@@ -53,7 +53,7 @@ from sutra.model import Association, AssociationType, Concept, ConceptKind, Muta
 from sutra.store import layout, recovery, wal
 from sutra.store import manifest as manifest_file
 from sutra.store.base import Direction, Store
-from sutra.store.batch import encode_batch
+from sutra.store.batch import decode_batch, encode_batch
 from sutra.store.codec import normalize_vector
 from sutra.store.graph import Graph
 from sutra.store.indexes import Indexes
@@ -220,7 +220,7 @@ class LocalStore(Store):
                     self._ensure_dim(dim)
                 lsn = self._wal.next_lsn
                 payload = wal.encode_payload(lsn, dicts)
-                _, mutations = wal.decode_payload(payload)
+                mutations = decode_batch(dicts)
                 self._compact_vectors(mutations)
                 self._graph.begin()
                 try:

@@ -31,7 +31,7 @@ from sutra.errors import CorruptionError, StorageError
 from sutra.model import Mutation, PutConcept
 from sutra.store import manifest as manifest_file
 from sutra.store import wal
-from sutra.store.codec import mutation_from_dict
+from sutra.store.batch import decode_mutation
 from sutra.store.graph import Graph
 from sutra.store.keyword import KeywordIndex
 from sutra.store.local import LocalStore
@@ -151,7 +151,7 @@ class Shard(LocalStore):
 
     def apply_dict(self, mutation: dict[str, Any], seq: int) -> None:
         """Apply one encoded mutation inside the batch `begin` opened (decoded anew: the graph owns it)."""
-        self._apply_one(mutation_from_dict(mutation), seq)
+        self._apply_one(decode_mutation(mutation), seq)
 
     def finish(self, *, keep: bool) -> None:
         """End the batch `begin` opened: keep it, or roll it back; then bring the vector index up to date."""
