@@ -39,6 +39,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -143,7 +144,10 @@ class LocalStore(Store):
                 "checkpoint wrote it: the history before the WAL is gone. Restore the data directory from "
                 "a backup."
             )
-        self._indexes = Indexes(vector_index, concepts=lambda: self._graph.concepts.values())
+        # through a weak reference: a closure over `self` would make the store a reference cycle, freed only
+        # by the cyclic collector (which then walks the whole graph) instead of when it is dropped
+        this = weakref.ref(self)
+        self._indexes = Indexes(vector_index, concepts=lambda: this()._graph.concepts.values())  # type: ignore[union-attr]
         self._graph = Graph(hooks=self._indexes, owns=self._owns)
         if snap is not None:
             self._adopt_dim(snap.concepts, SNAPSHOT_NAME)
