@@ -197,6 +197,117 @@ def _enum_value(enum: Any, value: Any) -> str:
     return value.value if type(value) is enum else enum(value).value
 
 
+# ---- positional rows (snapshots) ----
+# A snapshot stores each record as an array in this field order instead of a map: decoding a million
+# records then makes no key strings and no dicts, and the dataclass is built from the row in one call
+# (about 6x faster than maps on reopen). The snapshot header records the field names it was written with.
+
+CONCEPT_ROW = (
+    "id",
+    "text",
+    "kind",
+    "semantic_type",
+    "domain",
+    "confidence",
+    "strength",
+    "valid_from",
+    "valid_to",
+    "recorded_at",
+    "sources",
+    "aliases",
+    "attrs",
+    "vector",
+    "seq",
+    "last_seq",
+)
+ASSOCIATION_ROW = (
+    "id",
+    "source",
+    "target",
+    "type",
+    "relation",
+    "negated",
+    "confidence",
+    "strength",
+    "valid_from",
+    "valid_to",
+    "recorded_at",
+    "sources",
+    "statements",
+    "attrs",
+    "seq",
+    "last_seq",
+    "closed_seq",
+    "history",
+)
+
+
+def concept_to_row(c: Concept, vector: Any) -> list[Any]:
+    """`vector` is what the row stores in the vector field: float32 bytes, a row number or None."""
+    return [
+        c.id,
+        c.text,
+        _enum_value(ConceptKind, c.kind),
+        _enum_value(SemanticType, c.semantic_type),
+        c.domain,
+        c.confidence,
+        c.strength,
+        c.valid_from,
+        c.valid_to,
+        c.recorded_at,
+        list(c.sources),
+        list(c.aliases),
+        dict(c.attrs),
+        vector,
+        c.seq,
+        c.last_seq,
+    ]
+
+
+def concept_from_row(row: Any) -> Concept:
+    """The concept of a row whose vector field was left as stored (the caller resolves it)."""
+    try:
+        if len(row) != len(CONCEPT_ROW):
+            raise CodecError(f"a concept row has {len(CONCEPT_ROW)} fields, this one {len(row)}")
+        row[2], row[3] = _KINDS[row[2]], _SEMANTIC_TYPES[row[3]]
+        return Concept(*row)
+    except (KeyError, TypeError) as exc:
+        raise CodecError(f"bad concept row ({exc!r})") from exc
+
+
+def association_to_row(a: Association) -> list[Any]:
+    return [
+        a.id,
+        a.source,
+        a.target,
+        _enum_value(AssociationType, a.type),
+        a.relation,
+        a.negated,
+        a.confidence,
+        a.strength,
+        a.valid_from,
+        a.valid_to,
+        a.recorded_at,
+        list(a.sources),
+        list(a.statements),
+        dict(a.attrs),
+        a.seq,
+        a.last_seq,
+        a.closed_seq,
+        [list(h) for h in a.history],
+    ]
+
+
+def association_from_row(row: Any) -> Association:
+    try:
+        if len(row) != len(ASSOCIATION_ROW):
+            raise CodecError(f"an association row has {len(ASSOCIATION_ROW)} fields, this one {len(row)}")
+        row[3] = _ASSOCIATION_TYPES[row[3]]
+        return Association(*row)
+    except (KeyError, TypeError) as exc:
+        raise CodecError(f"bad association row ({exc!r})") from exc
+
+
 # ---- mutations ----
 
 
