@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import errno
+import gc
 import logging
+import weakref
 
 import pytest
-from tests.store.builders import statement
+from tests.store.builders import entity, statement
 
 from sutra.errors import StorageError
 from sutra.model import PutConcept
-from sutra.store import local
+from sutra.store import LocalStore, local
 
 
 class FullDisk:
@@ -64,3 +66,22 @@ def test_an_explicit_checkpoint_reports_the_failure_and_keeps_everything(open_st
     again = open_store()
     assert len(again.concepts()) == 6 and again.recovery.snapshot_lsn == 6
     assert again.check() == []
+
+
+def test_a_large_store_s_records_are_frozen_out_of_the_collector_and_still_freed(tmp_path, monkeypatch):
+    with LocalStore(tmp_path / "db") as store:
+        store.apply([PutConcept(entity(f"E{i}", "d")) for i in range(50)])
+        store.checkpoint()
+    gc.unfreeze()
+    with LocalStore(tmp_path / "db") as small:  # below the threshold: nothing is frozen
+        assert gc.get_freeze_count() == 0 and small.stats()["concepts"] == 50
+    monkeypatch.setattr(local, "FREEZE_SNAPSHOT_BYTES", 1)
+    try:
+        store = LocalStore(tmp_path / "db")
+        assert gc.get_freeze_count() > 0
+        graph = weakref.ref(store._graph)
+        store.close()
+        del store
+        assert graph() is None  # reference counting still frees the frozen records
+    finally:
+        gc.unfreeze()
