@@ -60,6 +60,9 @@ class Settings:
     storage_url: str = field(default_factory=lambda: os.environ.get("SUTRA_STORAGE_URL", ""))
     storage_token: str = field(default_factory=lambda: os.environ.get("SUTRA_STORAGE_TOKEN", ""))
     storage_ca: Path | None = field(default_factory=lambda: _path_env("SUTRA_STORAGE_CA"))
+    # how a new space keeps its vectors: "float32", "float16" or "int8" (None: float32, or what an existing
+    # space already uses; asking an existing space with vectors for another form is an error)
+    vector_dtype: str | None = field(default_factory=lambda: os.environ.get("SUTRA_VECTOR_DTYPE") or None)
     # reasoning
     max_hops: int = 4
     hop_decay: float = 0.85
@@ -76,6 +79,10 @@ class Settings:
             raise ConfigError(f"shards must be between 1 and 256, got {self.shards}")
         if self.storage_url and not self.storage_url.startswith(("sutra://", "sutras://")):
             raise ConfigError(f"storage_url {self.storage_url!r} must start with sutra:// or sutras://")
+        from sutra.store.vectors.storage import VECTOR_DTYPES  # here: the store package imports this module
+
+        if self.vector_dtype is not None and self.vector_dtype not in VECTOR_DTYPES:
+            raise ConfigError(f"vector_dtype {self.vector_dtype!r} is not one of {', '.join(VECTOR_DTYPES)}")
         if self.embed_batch_size < 1:
             raise ConfigError("embed_batch_size must be at least 1")
 

@@ -159,3 +159,22 @@ def test_checkpoints_with_writers_and_readers_running_lose_nothing(open_store, t
     store.close()
     with LocalStore(tmp_path / "db") as reopened:
         assert dump(reopened) == live and reopened.check() == []
+
+
+@pytest.mark.parametrize("shards", [1, 2])
+def test_the_vector_form_is_a_setting_chosen_when_a_space_is_created(tmp_path, shards):
+    from sutra.config import Settings
+    from sutra.errors import ConfigError
+    from sutra.store import open_store
+
+    settings = Settings(data_dir=tmp_path / "s", shards=shards, vector_dtype="float16")
+    vectors = np.random.default_rng(3).standard_normal((20, DIM)).astype(np.float32)
+    with open_store(settings=settings) as store:
+        store.apply([PutConcept(statement(f"fact {i}", "d", vector=v)) for i, v in enumerate(vectors)])
+        assert store.stats()["vector_dtype"] == "float16"
+    with open_store(settings=settings.with_(vector_dtype=None)) as store:  # unset: the space keeps its form
+        assert store.stats()["vector_dtype"] == "float16"
+    with pytest.raises(ConfigError, match="chosen when a space is created"):
+        open_store(settings=settings.with_(vector_dtype="int8"))
+    with pytest.raises(ConfigError, match="not one of"):
+        Settings(vector_dtype="float64")

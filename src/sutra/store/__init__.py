@@ -29,6 +29,7 @@ def open_store(path: str | os.PathLike[str] | None = None, settings: Settings | 
         "fsync": settings.fsync,
         "batch_fsync_ms": settings.batch_fsync_ms,
         "checkpoint_wal_bytes": settings.checkpoint_wal_bytes,
+        "vector_dtype": settings.vector_dtype,
     }
     # the shard count applies to a new space; an existing one keeps what its manifest records
     if is_sharded(directory) or (settings.shards > 1 and not (directory / MANIFEST_NAME).exists()):

@@ -78,6 +78,7 @@ class ShardedStore(Store):
         checkpoint_wal_bytes: int = DEFAULT_CHECKPOINT_WAL_BYTES,
         repair: bool = False,
         vector_index: str = "auto",
+        vector_dtype: str | None = None,
     ) -> None:
         if fsync not in FSYNC_POLICIES:
             raise ConfigError(f"fsync policy {fsync!r} is not one of {', '.join(FSYNC_POLICIES)}")
@@ -102,6 +103,7 @@ class ShardedStore(Store):
             "checkpoint_wal_bytes": checkpoint_wal_bytes,
             "repair": repair,
             "vector_index": vector_index,
+            "vector_dtype": vector_dtype,
         }
         try:
             self._open(created=claim.created, options=options)
@@ -335,6 +337,7 @@ class ShardedStore(Store):
                 "vectors": total("vectors"),
                 "vector_index": next((p["vector_index"] for p in per if p["vector_index"]), None),
                 "dim": self._manifest.dim,
+                "vector_dtype": per[0]["vector_dtype"],  # every shard was created with the same form
                 "seq": self._seq,
                 "lsn": total("lsn"),
                 "wal_bytes": total("wal_bytes") + self._coordinator.size,
