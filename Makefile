@@ -11,12 +11,15 @@ DATA ?= ../shared/data
 RESULTS := benchmarks/results
 # `make eval EVAL_ARGS="--limit 200"` passes options to every `sutra eval` run.
 EVAL_ARGS ?=
+# The engine's own tests, run again over every other storage backend (tests/backends.py).
+ENGINE_TESTS := tests/test_engine.py tests/test_audit.py tests/test_forget_overlap.py tests/test_cli_reasoning.py tests/reasoning
+BACKENDS := sharded remote remote-tls
 
-.PHONY: help setup demo test lint format eval clean
+.PHONY: help setup demo test test-backends lint format eval clean
 
 help:
 	@echo "make demo   set up (venv, models) and run the demo"
-	@echo "make test   set up and run the whole test suite"
+	@echo "make test   set up and run the whole test suite (then the engine tests over each backend)"
 	@echo "make lint   ruff check + ruff format --check"
 	@echo "make eval   run 'sutra eval' on every set in $(DATA) -> $(RESULTS)/eval-<set>.json"
 	@echo "make setup  only the set-up (idempotent; fast when nothing changed)"
@@ -37,6 +40,14 @@ demo: setup
 
 test: setup
 	$(BIN)/pytest -q
+	$(MAKE) --no-print-directory test-backends
+
+# the same engine tests over four shards, a storage server on loopback, and one behind TLS
+test-backends: setup
+	@for backend in $(BACKENDS); do \
+		echo "== engine tests over the $$backend backend"; \
+		SUTRA_TEST_BACKEND=$$backend $(BIN)/pytest -q $(ENGINE_TESTS) || exit 1; \
+	done
 
 lint: setup
 	$(BIN)/ruff check .
