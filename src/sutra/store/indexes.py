@@ -11,7 +11,9 @@ hnswlib also spreads over all cores. Entity and keyword changes are cheap and ap
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -36,8 +38,17 @@ class Indexes:
         self.vectors: VectorIndex | None = None  # created once the dimension is known
         self._pending: dict[str, np.ndarray | None] = {}  # concept id -> vector to index, or None to drop
 
-    def rebuild(self, concepts: list[Concept], *, dim: int | None, directory: Path, lsn: int) -> bool:
-        """Build every index from `concepts`; load the vector index saved at `lsn` if there is one.
+    def rebuild(
+        self,
+        concepts: list[Concept],
+        *,
+        dim: int | None,
+        directory: Path,
+        lsn: int,
+        loading: Future[Any] | None = None,
+    ) -> bool:
+        """Build every index from `concepts`; load the vector index saved at `lsn` if there is one
+        (`loading`: that load, started earlier on a thread; see `hnsw.load_in_background`).
 
         Returns whether a saved vector index was used.
         """
@@ -46,7 +57,7 @@ class Indexes:
         self.vectors, self._pending = None, {}
         if dim is None:
             return False
-        self.vectors = make_index(self.vector_backend, dim, directory=directory, lsn=lsn)
+        self.vectors = make_index(self.vector_backend, dim, directory=directory, lsn=lsn, loading=loading)
         with_vectors = {c.id: c.vector for c in concepts if c.vector is not None}
         if len(self.vectors) and self.vectors.ids() == set(with_vectors):
             return True

@@ -60,8 +60,9 @@ from sutra.store.graph import Graph
 from sutra.store.indexes import Indexes
 from sutra.store.recovery import RecoveryReport
 from sutra.store.snapshot import SNAPSHOT_NAME, read_snapshot, write_snapshot
-from sutra.store.vectors import BACKENDS, remove_saved_index
+from sutra.store.vectors import BACKENDS, hnsw, remove_saved_index
 from sutra.store.vectors import storage as vector_storage
+from sutra.store.vectors.hnsw import META_NAME as HNSW_META
 
 log = logging.getLogger("sutra.store")
 
@@ -137,6 +138,9 @@ class LocalStore(Store):
             self._save_manifest(vector_dtype=vector_dtype)
         self._check_role()
         report.wal_recreated = recovery.require_wal(self.path / WAL_NAME, repair=repair)
+        loading = None  # the saved vector index, read on a thread while the snapshot is decoded here
+        if self._manifest.dim is not None and vector_index != "exact" and (self.path / HNSW_META).exists():
+            loading = hnsw.load_in_background(self.path, self._manifest.dim)
         snap = read_snapshot(self.path / SNAPSHOT_NAME)
         if snap is None and self._manifest.snapshot:
             raise CorruptionError(
@@ -161,6 +165,7 @@ class LocalStore(Store):
             dim=self._manifest.dim,
             directory=self.path,
             lsn=report.snapshot_lsn,
+            loading=loading,
         )
         last_lsn = self._replay(report, repair=repair)
         self._snapshot_lsn = report.snapshot_lsn

@@ -7,6 +7,7 @@ auto   exact until DEFAULT_THRESHOLD vectors, then hnsw (the default)
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from pathlib import Path
 
 from sutra.errors import ConfigError
@@ -30,13 +31,22 @@ __all__ = [
 
 
 def make_index(
-    backend: str, dim: int, *, directory: Path | None = None, lsn: int | None = None
+    backend: str,
+    dim: int,
+    *,
+    directory: Path | None = None,
+    lsn: int | None = None,
+    loading: Future[tuple[int, HnswIndex] | None] | None = None,
 ) -> VectorIndex:
-    """A new empty index, or, given `directory` and `lsn`, the one persisted there at that LSN if any."""
+    """A new empty index, or, given `directory` and `lsn`, the one persisted there at that LSN if any
+    (`loading`: that load, already started by `hnsw.load_in_background`)."""
     if backend not in BACKENDS:
         raise ConfigError(f"unknown vector index {backend!r}; choose one of {', '.join(BACKENDS)}")
     saved = None
-    if directory is not None and lsn is not None and backend != "exact":
+    if loading is not None:
+        loaded = loading.result()
+        saved = loaded[1] if loaded is not None and loaded[0] == lsn else None
+    elif directory is not None and lsn is not None and backend != "exact":
         saved = HnswIndex.load(directory, dim=dim, lsn=lsn)
     if backend == "exact":
         return ExactIndex(dim)

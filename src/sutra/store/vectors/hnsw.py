@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -143,9 +144,15 @@ class HnswIndex(VectorIndex):
     @classmethod
     def load(cls, directory: Path, *, dim: int, lsn: int) -> HnswIndex | None:
         """The index saved at `lsn`, or None when there is none (or it is from another LSN or damaged)."""
+        saved = cls.load_saved(directory, dim=dim)
+        return saved[1] if saved is not None and saved[0] == lsn else None
+
+    @classmethod
+    def load_saved(cls, directory: Path, *, dim: int) -> tuple[int, HnswIndex] | None:
+        """(LSN it was saved at, index) for the index last saved in `directory`; None if none or damaged."""
         try:
             meta = unpack((directory / META_NAME).read_bytes())
-            if meta["lsn"] != lsn or meta["dim"] != dim:
+            if meta["dim"] != dim:
                 return None
             raw = _hnswlib().Index(space="cosine", dim=dim)
             raw.load_index(str(directory / meta["graph"]), allow_replace_deleted=True)
@@ -153,11 +160,23 @@ class HnswIndex(VectorIndex):
             index._labels = dict(meta["labels"])  # dict() over the pairs: ~3x faster than a comprehension
             index._ids = dict(zip(index._labels.values(), index._labels, strict=True))
             index._next_label = meta["next_label"]
+            lsn = int(meta["lsn"])
         except (OSError, CodecError, KeyError, TypeError, ValueError, RuntimeError):
             return None  # derived data: the caller rebuilds it from the vectors
         if not set(index._ids) <= set(raw.get_ids_list()):
             return None
-        return index
+        return lsn, index
+
+
+def load_in_background(directory: Path, dim: int) -> Future[tuple[int, HnswIndex] | None]:
+    """Start `HnswIndex.load_saved` on its own thread. hnswlib reads the graph without holding the GIL,
+    so a store opening meanwhile decodes its snapshot in parallel (4-5 s of a 1M-concept store's open).
+    The caller checks the LSN the result was saved at against its snapshot's."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix="sutra-hnsw-load")
+    try:
+        return pool.submit(HnswIndex.load_saved, directory, dim=dim)
+    finally:
+        pool.shutdown(wait=False)  # the thread ends once the load is done
 
 
 def _saved_graphs(directory: Path) -> list[Path]:
