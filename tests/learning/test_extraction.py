@@ -89,3 +89,17 @@ def test_an_activity_is_named_whole_only_as_the_subject_of_a_cause() -> None:
     )
     subjects = {s for s, _, _, _ in facts("having dark fur has a positive impact on an animal's survival")}
     assert "having dark fur" not in subjects
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("On 4 March 2024 Priya Nair rotated the log files.", ("priya nair", "rotate", "log file", False)),
+        ("On 13 June 2024 Tomás Ortega renewed the key.", ("tomás ortega", "renew", "key", False)),
+        ("On 2024-03-04 Priya Nair rotated the log files.", ("priya nair", "rotate", "log file", False)),
+    ],
+)
+def test_a_leading_date_is_neither_the_subject_nor_part_of_its_name(text: str, expected: tuple) -> None:
+    got = facts(text)
+    assert expected in got
+    assert all(not any(ch.isdigit() for ch in s) for s, _, _, _ in got)

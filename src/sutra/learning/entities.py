@@ -154,10 +154,15 @@ def mention(token: Any) -> EntityRef | None:
     return EntityRef(key=key, name=name, aliases=aliases, proper=proper, ner=ner, plural=plural)
 
 
+DATE_LABELS = ("DATE", "TIME")
+
+
 def _amount(token: Any) -> str | None:
     """The written number counting a noun ("16" in "16 GB of memory"), if there is one."""
     for child in token.children:
-        if child.dep_ == "nummod" and any(ch.isdigit() for ch in child.text):
+        # a date the parser hung on a name ("13" of "13 June 2024 Tomás Ortega") counts nothing
+        dated = child.ent_type_ in DATE_LABELS
+        if child.dep_ == "nummod" and not dated and any(c.isdigit() for c in child.text):
             return child.text
     return None
 

@@ -79,6 +79,24 @@ def _domain(doc: Document) -> str:
     return str(value) if value else "general"
 
 
+# "On 4 March 2024 Priya Nair rotated the log files": without a comma after the date the small parser takes
+# "Priya Nair" into the prepositional phrase (no subject, or "13 Tomás Ortega" as one); with one it does not.
+DATE_LED = {"on", "in", "at", "by", "since", "until", "from", "after", "before", "during"}
+
+
+def _reparsed_if_date_led(sent: Any) -> Any:
+    """The sentence parsed again with a comma after a leading "On <date>" phrase, if it has one without
+    a comma; otherwise the sentence itself. Its text, offset and time are still read from the original."""
+    tokens = list(sent)
+    if len(tokens) < 4 or tokens[0].lower_ not in DATE_LED:
+        return sent
+    date = next((e for e in sent.ents if e.label_ == "DATE" and e.start == tokens[0].i + 1), None)
+    if date is None or date.end >= sent.end or sent.doc[date.end].is_punct:
+        return sent
+    cut = date.end_char - sent.start_char
+    return next(iter(nlp.parse_one(sent.text[:cut] + "," + sent.text[cut:]).sents))
+
+
 class Learner:
     """Extracts statements from documents; keeps discourse state between documents learned in order."""
 
@@ -112,6 +130,7 @@ class Learner:
                 domain=_domain(doc),
             )
             if len(text) <= MAX_SENTENCE_CHARS:
+                sent = _reparsed_if_date_led(sent)  # the words as the parser reads them best
                 self.discourse.antecedents = []
                 st.rule = self._rules.get(text)
                 if st.rule is not None:
