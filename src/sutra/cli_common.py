@@ -59,7 +59,8 @@ def _engine(data: Path | None, *, existing: bool = False) -> Iterator[Sutra]:
     rather than creating an empty one and answering from it."""
     settings = Settings()
     directory = data if data is not None else settings.data_dir
-    if existing:
+    # with a storage server the concepts live there, and the folder holds only this engine's audit log
+    if existing and not settings.storage_url:
         from sutra.store.manifest import MANIFEST_NAME
 
         if not (directory / MANIFEST_NAME).is_file():

@@ -32,10 +32,10 @@ def _existing_store(data: Path | None) -> Iterator[Store]:
     from sutra.store import open_store
     from sutra.store.manifest import MANIFEST_NAME
 
-    directory = _data_dir(data)
-    if not (directory / MANIFEST_NAME).is_file():
+    directory, settings = _data_dir(data), Settings()
+    if not settings.storage_url and not (directory / MANIFEST_NAME).is_file():  # (remote: the server's)
         raise NotFoundError(f"no Sutra space at {shown(directory)}; check --data")
-    with open_store(directory, Settings()) as store:
+    with open_store(directory, settings) as store:
         yield store
 
 

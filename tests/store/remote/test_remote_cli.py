@@ -93,3 +93,31 @@ def test_serve_runs_until_sigterm_with_tls_and_tokens(tmp_path: Path) -> None:
         assert "storage server stopped" in remaining
     with LocalStore(tmp_path / "db") as store:  # the server released the directory; the write is there
         assert [c.text for c in store.concepts()] == ["Ann"]
+
+
+def test_every_cli_command_runs_over_a_storage_server(tmp_path: Path, monkeypatch) -> None:
+    """The engine's CLI with SUTRA_STORAGE_URL: its --data folder holds only the audit log, so reading
+    commands must not refuse it as "no Sutra space" (they did, though learn had written to the server)."""
+    from contextlib import ExitStack
+
+    from tests.backends import BACKENDS
+
+    with ExitStack() as stack:
+        changes = BACKENDS["remote"](tmp_path / "served", stack)
+        monkeypatch.setenv("SUTRA_STORAGE_URL", changes["storage_url"])
+        monkeypatch.setenv("SUTRA_STORAGE_TOKEN", changes["storage_token"])
+        monkeypatch.setenv("SUTRA_FSYNC", "off")
+        local = str(tmp_path / "engine")
+
+        def cli(*args: str) -> str:
+            result = CliRunner().invoke(app, [*args, "--data", local])
+            assert result.exit_code == 0, result.output
+            return result.output
+
+        cli("learn", "Priya Nair owns the ledger database.", "--source", "team-page")
+        assert "Priya Nair" in cli("ask", "Who owns the ledger database?")
+        assert "concepts" in cli("stats")
+        cli("export", str(tmp_path / "dump.jsonl"))
+        assert "team-page" in (tmp_path / "dump.jsonl").read_text(encoding="utf-8")
+        cli("forget", "team-page")
+        assert "I don't know" in cli("ask", "Who owns the ledger database?")
