@@ -20,7 +20,9 @@ BACKENDS := sharded remote remote-tls
 help:
 	@echo "make demo   set up (venv, models) and run the demo"
 	@echo "make test   set up and run the whole test suite (then the engine tests over each backend)"
+	@echo "make test-backends  only the engine tests, over the sharded, remote and remote-tls stores"
 	@echo "make lint   ruff check + ruff format --check"
+	@echo "make format ruff format + ruff check --fix"
 	@echo "make eval   run 'sutra eval' on every set in $(DATA) -> $(RESULTS)/eval-<set>.json"
 	@echo "make setup  only the set-up (idempotent; fast when nothing changed)"
 

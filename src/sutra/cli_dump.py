@@ -71,6 +71,11 @@ def import_(
         f"imported {report.concepts} concepts, {report.associations} associations and {report.vectors} "
         f"vectors into {escape(shown(directory))}"
     )
+    if Settings().shards > 1:
+        out.print(
+            "note: the imported space is one directory; SUTRA_SHARDS applies to spaces that learning "
+            "creates (the records are equal either way)"
+        )
 
 
 def backup(

@@ -214,7 +214,7 @@ class Sutra:
         for one subject (by name) or for everything, each side with its sources."""
         ids = None if subject is None else self.store.find_entities(validation.text(subject, "subject"))
         if ids == []:
-            raise NotFoundError(f"nothing is known about {subject!r}; check the name with `sutra stats`")
+            raise NotFoundError(f"nothing is known about {subject!r}; `sutra find --type entity` lists the names known")
         return contradictions.find(self.store, ids)
 
     def find(self, limit: int = 100, **conditions: Any) -> list[Concept]:
@@ -231,7 +231,7 @@ class Sutra:
         relation, the value, the statement, its sources and whether it still holds."""
         ids = self.store.find_entities(validation.text(subject, "subject"))
         if not ids:
-            raise NotFoundError(f"nothing is known about {subject!r}; check the name with `sutra stats`")
+            raise NotFoundError(f"nothing is known about {subject!r}; `sutra find --type entity` lists the names known")
         return [
             {
                 "relation": e.edge.relation,

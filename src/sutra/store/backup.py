@@ -1,4 +1,5 @@
-"""Online backup of a local space: a consistent copy of its data directory, taken while it stays open.
+"""Online backup of a local or sharded space: a consistent copy of its data directory, taken while it stays
+open. A sharded space is copied whole: its manifest and coordinator log, and every shard's directory.
 
 How: hold back the store's writers (readers go on), checkpoint (so the snapshot, its vector file and the
 saved HNSW index all describe the same LSN and the WAL holds nothing after it), copy those files, and let
@@ -42,13 +43,14 @@ class BackupReport:
 
 
 def backup_store(store: Store, destination: Path) -> BackupReport:
-    """Copy the open local store `store` to `destination` (which must not exist, or be empty)."""
+    """Copy the open local or sharded store `store` to `destination` (which must not exist, or be empty)."""
     from sutra.store.local import LocalStore  # local imports this package's modules; import late
+    from sutra.store.sharded import ShardedStore
 
-    if not isinstance(store, LocalStore):
+    if not isinstance(store, (LocalStore, ShardedStore)):
         raise ConfigError(
-            f"backup copies one local data directory; this space is a {type(store).__name__}. Use "
-            "`sutra export` for a portable copy of it instead"
+            f"backup copies a data directory on this machine; this space is a {type(store).__name__}. "
+            "Use `sutra export` for a portable copy of it instead"
         )
     source = store.path.resolve()
     destination = destination.absolute()
@@ -63,7 +65,9 @@ def backup_store(store: Store, destination: Path) -> BackupReport:
         with store.writes_paused():
             store.checkpoint()
             lsn = store.stats()["lsn"]
-            names = sorted(p.name for p in source.iterdir() if _SPACE_FILES.fullmatch(p.name))
+            names = _space_files(source)
+            for name in names:
+                (staging / name).parent.mkdir(exist_ok=True)
             size = sum(_copy(source / name, staging / name) for name in names)
         if (source / AUDIT_NAME).is_file():
             size += _copy(source / AUDIT_NAME, staging / AUDIT_NAME, whole_lines=True)
@@ -82,6 +86,16 @@ def backup_store(store: Store, destination: Path) -> BackupReport:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return BackupReport(str(destination), names, size, lsn, *counts)
+
+
+def _space_files(source: Path) -> list[str]:
+    """The files to copy, relative to the space: its own, and those of each shard's directory."""
+    from sutra.store.sharded import SHARD_DIR
+
+    names = sorted(p.name for p in source.iterdir() if _SPACE_FILES.fullmatch(p.name))
+    for shard in sorted(p for p in source.iterdir() if p.is_dir() and SHARD_DIR.fullmatch(p.name)):
+        names += sorted(f"{shard.name}/{p.name}" for p in shard.iterdir() if _SPACE_FILES.fullmatch(p.name))
+    return names
 
 
 def _copy(source: Path, target: Path, *, whole_lines: bool = False) -> int:
@@ -108,8 +122,9 @@ def _copy(source: Path, target: Path, *, whole_lines: bool = False) -> int:
 
 def _verify(directory: Path) -> tuple[int, int]:
     from sutra.store.local import LocalStore
+    from sutra.store.sharded import ShardedStore, is_sharded
 
-    with LocalStore(directory) as copy:
+    with ShardedStore(directory) if is_sharded(directory) else LocalStore(directory) as copy:
         problems = copy.check()
         stats = copy.stats()
     if problems:

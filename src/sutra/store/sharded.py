@@ -26,9 +26,10 @@ import functools
 import heapq
 import logging
 import os
+import re
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -53,6 +54,9 @@ log = logging.getLogger("sutra.store")
 
 # Decisions are dropped from the coordinator log once it passes this size (after syncing every shard).
 COORDINATOR_LOG_BYTES = 256 * 1024
+
+
+SHARD_DIR = re.compile(r"shard-\d{3}")  # the names `shard_dir` gives
 
 
 def shard_dir(directory: Path, index: int) -> Path:
@@ -231,6 +235,14 @@ class ShardedStore(Store):
         if self._manifest.dim is None:
             self._manifest = replace(self._manifest, dim=dim)
             manifest_file.save(self.path, self._manifest)
+
+    @contextlib.contextmanager
+    def writes_paused(self) -> Iterator[None]:
+        """Hold back writers for the block (readers too: one lock serves both here); a backup copies the
+        files meanwhile."""
+        with self._rw:
+            self._check_writable()
+            yield
 
     def checkpoint(self) -> None:
         with self._rw:
