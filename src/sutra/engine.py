@@ -214,7 +214,7 @@ class Sutra:
         for one subject (by name) or for everything, each side with its sources."""
         ids = None if subject is None else self.store.find_entities(validation.text(subject, "subject"))
         if ids == []:
-            raise NotFoundError(f"nothing is known about {subject!r}; `sutra find --type entity` lists the names known")
+            raise NotFoundError(_unknown_subject(subject))
         return contradictions.find(self.store, ids)
 
     def find(self, limit: int = 100, **conditions: Any) -> list[Concept]:
@@ -231,7 +231,7 @@ class Sutra:
         relation, the value, the statement, its sources and whether it still holds."""
         ids = self.store.find_entities(validation.text(subject, "subject"))
         if not ids:
-            raise NotFoundError(f"nothing is known about {subject!r}; `sutra find --type entity` lists the names known")
+            raise NotFoundError(_unknown_subject(subject))
         return [
             {
                 "relation": e.edge.relation,
@@ -251,3 +251,7 @@ class Sutra:
         stats["statements"] = by_kind.get(ConceptKind.STATEMENT.value, 0)
         stats["rules"] = by_kind.get(ConceptKind.RULE.value, 0)
         return stats
+
+
+def _unknown_subject(subject: object) -> str:
+    return f"nothing is known about {subject!r}; `sutra find --type entity` lists the names known"
