@@ -15,6 +15,7 @@ import heapq
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable
 
 from sutra.model import Concept, ConceptKind
 
@@ -75,7 +76,7 @@ class KeywordIndex:
         """The top `k` documents by BM25. Exact, but a common term's postings are only walked while a
         document outside the candidates found so far could still reach the top `k` (MaxScore: a term adds
         less than idf * (k1 + 1) to any score). A million-document store answers in milliseconds instead
-        of walking every posting of words like "fact"."""
+        of walking every posting of words like "fact", and no query walks its postings more than twice."""
         n_docs = len(self._lengths)
         if k <= 0 or not n_docs:
             return []
@@ -90,25 +91,37 @@ class KeywordIndex:
         for i in range(len(terms) - 1, -1, -1):
             bound[i] = bound[i + 1] + idf[rarest_first[i]] * (self.k1 + 1.0)
         avg_len = (self._total / n_docs) or 1.0
-        candidates: dict[str, float] = {}  # partial scores, only to decide when to stop walking
+        # 1. walk postings rarest first, for partial sums, until no outside document can reach the top k
+        partial: dict[str, float] = {}
+        walked = len(rarest_first)
         for i, term in enumerate(rarest_first):
-            # (with a hair of margin, so that rounding in the partial sums cannot matter)
-            if len(candidates) >= k and heapq.nlargest(k, candidates.values())[-1] > bound[i] * (1 + 1e-9):
+            # checked after 1, 2, 4, 8 ... terms: walking a little further than needed is still exact,
+            # and a thousand-word query must not sort its candidates a thousand times. (With a hair of
+            # margin, so that rounding in the partial sums cannot matter.)
+            due = i & (i - 1) == 0 and len(partial) >= k
+            if due and heapq.nlargest(k, partial.values())[-1] > bound[i] * (1 + 1e-9):
+                walked = i
                 break
             for doc_id, tf in self._postings[term].items():
-                candidates[doc_id] = candidates.get(doc_id, 0.0) + self._term_score(
-                    idf[term], tf, doc_id, avg_len
-                )
-        # final scores summed in query order over every term, so they equal a full scan's exactly
-        scored = []
-        for doc_id in candidates:
-            score = 0.0
-            for term in terms:
-                tf = self._postings[term].get(doc_id)
+                partial[doc_id] = partial.get(doc_id, 0.0) + self._term_score(idf[term], tf, doc_id, avg_len)
+        # 2. the candidates' exact scores, summed in query order as a full scan sums them; a term that was
+        #    not walked is read from its cheaper side (its postings, or a lookup per candidate)
+        skipped = set(rarest_first[walked:])
+        scores: dict[str, float] = {}
+        for term in terms:
+            posting = self._postings[term]
+            if term not in skipped:
+                pairs: Iterable[tuple[str, int | None]] = posting.items()
+            elif len(partial) < len(posting):
+                pairs = ((d, posting.get(d)) for d in partial)
+            else:
+                pairs = ((d, tf) for d, tf in posting.items() if d in partial)
+            for doc_id, tf in pairs:
                 if tf:
-                    score += self._term_score(idf[term], tf, doc_id, avg_len)
-            scored.append((doc_id, score))
-        return heapq.nsmallest(k, scored, key=lambda item: (-item[1], item[0]))
+                    scores[doc_id] = scores.get(doc_id, 0.0) + self._term_score(
+                        idf[term], tf, doc_id, avg_len
+                    )
+        return heapq.nsmallest(k, scores.items(), key=lambda item: (-item[1], item[0]))
 
     def _term_score(self, idf: float, tf: int, doc_id: str, avg_len: float) -> float:
         norm = self.k1 * (1.0 - self.b + self.b * self._lengths[doc_id] / avg_len)
