@@ -230,6 +230,18 @@ def test_the_store_shares_nothing_with_the_caller_and_holds_what_replay_rebuilds
     assert stored.attrs == {"rule": {"if": ["red", "cold"], "then": ["round"]}, "support": ["d0"], "n": 3}
     assert stored.sources == ["d"]
     assert store.neighbors(a.id, "out")[0].attrs == {"support": ["d0"]}
+    # and a reader changing what it was given changes nothing either
+    stored.attrs["rule"]["if"].append("read-write")
+    store.neighbors(a.id, "out")[0].attrs["support"].append("read-write")
+    store.neighbors(a.id, "out")[0].history.append([0, "ghost"])
+    assert store.get_concept(a.id).attrs["rule"]["if"] == ["red", "cold"]
+    assert store.neighbors(a.id, "out")[0].attrs == {"support": ["d0"]}
+    assert len(store.neighbors(a.id, "out")[0].history) == 1
+    raw = bytearray(b"orig")
+    c = entity("C", "d", attrs={"blob": raw})
+    store.apply([PutConcept(c)])
+    raw[:] = b"HACKED!"
+    assert store.get_concept(c.id).attrs == {"blob": b"orig"}  # as replay gives it back
     live = dump(store)
     store.close()
     store = reopen()

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.store.builders import entity
+from tests.store.builders import entity, statement
 
-from sutra.errors import ConfigError, CorruptionError
+from sutra.errors import ConfigError, CorruptionError, InputError
 from sutra.model import PutConcept
 from sutra.store import LocalStore, wal
 
@@ -233,3 +233,21 @@ def test_a_gap_in_the_lsns_after_the_snapshot_is_corruption(open_store, tmp_path
     [kept] = side_files(tmp_path / "db", "dropped")
     assert store.recovery.saved_tails == [str(kept)] and kept.stat().st_size > 0
     assert store.check() == []
+
+
+def test_a_batch_too_large_for_one_frame_is_refused_before_it_is_applied(tmp_path, monkeypatch):
+    from tests.store.builders import statement
+
+    from sutra.errors import InputError
+    from sutra.model import PutConcept
+    from sutra.store import LocalStore
+    from sutra.store import wal as wal_module
+
+    monkeypatch.setattr(wal_module, "MAX_FRAME", 4096)  # the real bound is 2 GiB
+    with LocalStore(tmp_path / "db") as store:
+        store.apply([PutConcept(statement("small", "d"))])
+        with pytest.raises(InputError, match="split it into smaller batches"):
+            store.apply([PutConcept(statement("x" * 5000, "d"))])
+        assert store.stats()["concepts"] == 1 and store.check() == []
+    with LocalStore(tmp_path / "db") as store:
+        assert store.stats()["concepts"] == 1

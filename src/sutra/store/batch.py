@@ -33,11 +33,10 @@ from sutra.model import (
 from sutra.store.codec import (
     association_to_dict,
     concept_to_dict,
+    copy_attrs,
     mutation_from_dict,
     mutation_to_dict,
     normalize_vector,
-    pack,
-    unpack,
 )
 
 
@@ -70,8 +69,8 @@ def decode_batch(dicts: list[dict[str, Any]]) -> list[Mutation]:
 def decode_mutation(d: dict[str, Any]) -> Mutation:
     """One mutation from its `encode_batch` dict, sharing no container with the caller's objects."""
     record = d.get("concept") or d.get("association")
-    if record is not None and any(isinstance(v, (list, tuple, dict)) for v in record["attrs"].values()):
-        d = {**d, d["op"].removeprefix("put_"): {**record, "attrs": unpack(pack(record["attrs"]))}}
+    if record is not None:
+        d = {**d, d["op"].removeprefix("put_"): {**record, "attrs": copy_attrs(record["attrs"])}}
     return mutation_from_dict(d)
 
 

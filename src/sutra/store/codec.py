@@ -62,6 +62,20 @@ def unpack(data: bytes) -> Any:
         raise CodecError(f"not valid msgpack ({exc})") from exc
 
 
+# ---- attributes ----
+
+_ATOMS = (str, int, float, bool, type(None), bytes)
+
+
+def copy_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
+    """A copy of an attribute map that shares nothing mutable with it. Values that are not plain atoms
+    (lists, dicts, bytearrays, numpy scalars ...) take a msgpack round trip, which also gives them the types
+    a replay from disk gives (tuples as lists, bytearrays as bytes); the common flat map is copied as is."""
+    if all(type(v) in _ATOMS for v in attrs.values()):
+        return dict(attrs)
+    return unpack(pack(attrs))
+
+
 # ---- vectors ----
 
 

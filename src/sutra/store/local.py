@@ -55,7 +55,7 @@ from sutra.store import layout, recovery, wal
 from sutra.store import manifest as manifest_file
 from sutra.store.base import Direction, Store
 from sutra.store.batch import decode_batch, encode_batch
-from sutra.store.codec import normalize_vector
+from sutra.store.codec import copy_attrs, normalize_vector
 from sutra.store.graph import Graph
 from sutra.store.indexes import Indexes
 from sutra.store.recovery import RecoveryReport
@@ -542,8 +542,16 @@ def _copy_concept(c: Concept) -> Concept:
     # Stored records are shared and never changed in place; callers get their own lists and dicts, and
     # vectors as float32 whatever form the space keeps them in.
     vector = None if c.vector is None else vector_storage.decode(c.vector)
-    return replace(c, sources=list(c.sources), aliases=list(c.aliases), attrs=dict(c.attrs), vector=vector)
+    return replace(
+        c, sources=list(c.sources), aliases=list(c.aliases), attrs=copy_attrs(c.attrs), vector=vector
+    )
 
 
 def _copy_association(a: Association) -> Association:
-    return replace(a, sources=list(a.sources), statements=list(a.statements), attrs=dict(a.attrs))
+    return replace(
+        a,
+        sources=list(a.sources),
+        statements=list(a.statements),
+        attrs=copy_attrs(a.attrs),
+        history=[list(h) for h in a.history],
+    )

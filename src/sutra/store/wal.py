@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sutra.errors import ConfigError, CorruptionError, StorageError
+from sutra.errors import ConfigError, CorruptionError, InputError, StorageError
 from sutra.model import Mutation
 from sutra.store.codec import CodecError, mutation_from_dict, pack, unpack
 from sutra.store.fsutil import atomic_write, move_tail_aside
@@ -70,7 +70,13 @@ def encode_payload(
     body: dict[str, Any] = {"lsn": lsn, "m": mutation_dicts}
     if extra is not None:
         body["x"] = extra
-    return pack(body)
+    payload = pack(body)
+    if len(payload) > MAX_FRAME:  # refused before anything is applied: recovery would not read it back
+        raise InputError(
+            f"the batch encodes to {len(payload):,} bytes, more than one WAL frame holds ({MAX_FRAME:,}); "
+            "split it into smaller batches"
+        )
+    return payload
 
 
 def decode_payload(payload: bytes) -> tuple[int, list[Mutation]]:
