@@ -236,14 +236,7 @@ def test_a_gap_in_the_lsns_after_the_snapshot_is_corruption(open_store, tmp_path
 
 
 def test_a_batch_too_large_for_one_frame_is_refused_before_it_is_applied(tmp_path, monkeypatch):
-    from tests.store.builders import statement
-
-    from sutra.errors import InputError
-    from sutra.model import PutConcept
-    from sutra.store import LocalStore
-    from sutra.store import wal as wal_module
-
-    monkeypatch.setattr(wal_module, "MAX_FRAME", 4096)  # the real bound is 2 GiB
+    monkeypatch.setattr(wal, "MAX_FRAME", 4096)  # the real bound is 2 GiB
     with LocalStore(tmp_path / "db") as store:
         store.apply([PutConcept(statement("small", "d"))])
         with pytest.raises(InputError, match="split it into smaller batches"):
