@@ -173,3 +173,13 @@ def test_rows_written_with_other_fields_are_refused(tmp_path, monkeypatch):
     monkeypatch.undo()
     with pytest.raises(CorruptionError, match="other record fields"):
         read_snapshot(path)
+
+
+@pytest.mark.parametrize(("field", "value"), [("sources", "abc"), ("sources", {"s": 1}), ("aliases", None)])
+def test_decoding_refuses_a_string_or_map_where_a_list_belongs(field, value):
+    """What a storage-server peer sends is decoded strictly: list("abc") would store ["a", "b", "c"]."""
+    concept = Concept("c:1", "t", ConceptKind.ENTITY, SemanticType.ENTITY)
+    record = codec.concept_to_dict(concept, with_seq=False)
+    record[field] = value
+    with pytest.raises(codec.CodecError, match=f"{field} must be a list"):
+        codec.mutation_from_dict({"op": "put_concept", "concept": record})

@@ -231,3 +231,27 @@ def test_backup_of_a_sharded_space_copies_every_shard_and_opens_equal(tmp_path):
     with ShardedStore(tmp_path / "backup") as copy:
         assert copy.stats()["shards"] == 3 and copy.check() == []
         assert dump(copy) == live
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("confidence", "hi", "confidence must be a finite number"),
+        ("negated", "yes", "negated must be a bool"),
+        ("closed_seq", "x", "not what a store writes"),
+        ("history", "x", "history must be a list"),
+    ],
+)
+def test_an_edited_dump_with_values_apply_refuses_is_refused(open_store, tmp_path, field, value, message):
+    store = open_store("db")
+    populate(store)
+    export_store(store, tmp_path / "dump.jsonl")
+    lines = (tmp_path / "dump.jsonl").read_text(encoding="utf-8").splitlines()
+    at = next(i for i, line in enumerate(lines) if json.loads(line).get("record") == "association")
+    record = json.loads(lines[at])
+    record[field] = value
+    lines[at] = json.dumps(record)
+    (tmp_path / "dump.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        import_dump(tmp_path / "dump.jsonl", tmp_path / "copy")
+    assert not (tmp_path / "copy").exists()

@@ -146,9 +146,9 @@ def concept_from_dict(d: Any) -> Concept:
             valid_from=d["valid_from"],
             valid_to=d["valid_to"],
             recorded_at=d["recorded_at"],
-            sources=list(d["sources"]),
-            aliases=list(d["aliases"]),
-            attrs=dict(d["attrs"]),
+            sources=_list(d["sources"], "sources"),
+            aliases=_list(d["aliases"], "aliases"),
+            attrs=_map(d["attrs"]),
             vector=vector_from_bytes(d["vector"]),
             seq=d.get("seq", 0),
             last_seq=d.get("last_seq", 0),
@@ -194,13 +194,13 @@ def association_from_dict(d: Any) -> Association:
             valid_from=d["valid_from"],
             valid_to=d["valid_to"],
             recorded_at=d["recorded_at"],
-            sources=list(d["sources"]),
-            statements=list(d["statements"]),
-            attrs=dict(d["attrs"]),
+            sources=_list(d["sources"], "sources"),
+            statements=_list(d["statements"], "statements"),
+            attrs=_map(d["attrs"]),
             seq=d.get("seq", 0),
             last_seq=d.get("last_seq", 0),
             closed_seq=d.get("closed_seq"),
-            history=[list(h) for h in d.get("history", ())],
+            history=[_list(h, "a history entry") for h in _list(d.get("history", []), "history")],
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CodecError(f"bad association record ({exc!r})") from exc
@@ -360,6 +360,19 @@ def mutation_from_dict(d: Any) -> Mutation:
     except (KeyError, TypeError) as exc:
         raise CodecError(f"bad mutation record ({exc!r})") from exc
     raise CodecError(f"unknown mutation op {op!r}")
+
+
+def _list(value: Any, name: str) -> list[Any]:
+    # strict: list("abc") would quietly store ["a", "b", "c"] for a peer that sent a string
+    if not isinstance(value, list):
+        raise CodecError(f"{name} must be a list, got {type(value).__name__}")
+    return list(value)
+
+
+def _map(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise CodecError(f"attrs must be a map, got {type(value).__name__}")
+    return dict(value)
 
 
 def _str(value: Any) -> str:

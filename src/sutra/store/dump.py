@@ -36,10 +36,11 @@ import numpy as np
 import orjson
 
 from sutra.errors import InputError, IntegrityError, StorageError
-from sutra.model import Association, Concept
+from sutra.model import Association, Concept, PutAssociation, PutConcept
 from sutra.store import manifest as manifest_file
 from sutra.store import wal
 from sutra.store.base import Store
+from sutra.store.batch import encode_batch
 from sutra.store.codec import (
     VECTOR_DTYPE,
     CodecError,
@@ -207,6 +208,24 @@ def _lines(source: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             yield number, record
 
 
+def _check_record(put: PutConcept | PutAssociation, where: str) -> None:
+    """The checks `apply` makes on a record, and those on the fields only the store sets (seq, history):
+    an edited dump must not build a space that `apply` could never have made."""
+    try:
+        encode_batch([put])
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
+    record = put.concept if isinstance(put, PutConcept) else put.association
+    closed = getattr(record, "closed_seq", None)
+    history = getattr(record, "history", [])
+    if (
+        not all(type(n) is int and n > 0 for n in (record.seq, record.last_seq))
+        or not (closed is None or type(closed) is int)
+        or not all(isinstance(h, list) and len(h) == 2 and type(h[0]) is int for h in history)
+    ):
+        raise InputError(f"{where}: seq, last_seq, closed_seq or history is not what a store writes")
+
+
 def _read(
     source: Path,
 ) -> tuple[dict[str, Any], list[Concept], list[Association], dict[str, tuple[int, int]]]:
@@ -224,9 +243,11 @@ def _read(
         try:
             if kind == "concept":
                 c = concept_from_dict({**record, "vector": _vector(record.get("vector"))})
+                _check_record(PutConcept(c), where)
                 _add(concepts, c.id, c, where)
             elif kind == "association":
                 a = association_from_dict(record)
+                _check_record(PutAssociation(a), where)
                 _add(associations, a.id, a, where)
             elif kind == "source":
                 cited[_text(record.get("id"), where)] = (int(record["concepts"]), int(record["associations"]))
