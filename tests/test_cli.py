@@ -280,3 +280,11 @@ def test_eval_that_fails_leaves_no_report_behind(tmp_path: Path) -> None:
     code, _, stderr = run("eval", str(folder), "--json", str(report))
     assert_clean_error(code, stderr, "questions.jsonl:1: not valid JSON")
     assert not report.exists()
+
+
+def test_a_data_path_that_is_a_file_is_a_clean_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("mine")
+    for data in (tmp_path / "file", tmp_path / "file" / "sub"):
+        code, _, stderr = run("learn", "Mary went home.", "--data", str(data))
+        assert_clean_error(code, stderr, "data directory")
+    assert (tmp_path / "file").read_text() == "mine"

@@ -89,7 +89,12 @@ class Sutra:
         if fsync is not None:
             settings = settings.with_(fsync=fsync)
         self.settings = settings
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if settings.data_dir.exists() and not settings.data_dir.is_dir():
+            raise InputError(f"{settings.data_dir} is a file, not a data directory; choose a folder")
+        try:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError) as exc:  # a file on the way to it
+            raise InputError(f"cannot create the data directory {settings.data_dir}: {exc}") from None
         self.store = open_store(settings.data_dir, settings)
         self._embedder = embedder
         self.learner = Learner()

@@ -250,3 +250,16 @@ def test_the_store_shares_nothing_with_the_caller_and_holds_what_replay_rebuilds
         assert store.check() == []
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("shards", [None, 3])
+def test_numbers_too_large_and_ids_that_are_not_text_are_clear_input_errors(tmp_path, shards):
+    store = LocalStore(tmp_path / "s") if shards is None else ShardedStore(tmp_path / "s", shards=shards)
+    try:
+        with pytest.raises(InputError, match="confidence must be a finite number"):
+            store.apply([PutConcept(entity("A", "d", confidence=10**400))])
+        with pytest.raises(InputError, match="valid UTF-8"):
+            store.apply([PutConcept(entity("B", "d", id="c:\udcff"))])
+        assert store.stats()["concepts"] == 0 and store.check() == []
+    finally:
+        store.close()

@@ -143,12 +143,15 @@ def _check_common(obj: Concept | Association) -> None:
 
 
 def _check_number(value: Any, name: str) -> None:
-    if type(value) is float or type(value) is int:  # the common case, decided without isinstance chains
-        if math.isfinite(value):
+    try:
+        if type(value) is float or type(value) is int:  # the common case, without isinstance chains
+            if math.isfinite(value):
+                return
+        elif not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value):
             return
-    elif not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value):
-        return
-    raise InputError(f"{name} must be a finite number, got {value!r}")
+    except OverflowError:  # an int too large for a float (10**400)
+        pass
+    raise InputError(f"{name} must be a finite number, got {str(value)[:40]!r}")
 
 
 def _check_id(value: Any, name: str) -> None:

@@ -48,10 +48,10 @@ class CodecError(ValueError):
 def pack(obj: Any) -> bytes:
     try:
         return msgpack.packb(obj, use_bin_type=True)
-    except (TypeError, ValueError, OverflowError) as exc:
+    except (TypeError, ValueError, OverflowError, UnicodeEncodeError) as exc:
         raise InputError(
-            f"cannot store this value ({exc}); attrs may hold only str/int/float/bool/None, "
-            "lists and str-keyed dicts of those"
+            f"cannot store this value ({exc}); texts and ids must be valid UTF-8, numbers fit in 64 bits, "
+            "and attrs may hold only str/int/float/bool/None, lists and str-keyed dicts of those"
         ) from exc
 
 

@@ -29,7 +29,8 @@ from sutra.store.shard import Shard
 
 
 def shard_of(concept_id: str, shards: int) -> int:
-    digest = hashlib.blake2b(concept_id.encode("utf-8"), digest_size=8).digest()
+    # surrogatepass: an id that is not valid text still gets a shard, and then apply's own clear error
+    digest = hashlib.blake2b(concept_id.encode("utf-8", "surrogatepass"), digest_size=8).digest()
     return int.from_bytes(digest, "big") % shards
 
 
