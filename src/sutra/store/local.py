@@ -153,20 +153,21 @@ class LocalStore(Store):
         this = weakref.ref(self)
         self._indexes = Indexes(vector_index, concepts=lambda: this()._graph.concepts.values())  # type: ignore[union-attr]
         self._graph = Graph(hooks=self._indexes, owns=self._owns)
-        if snap is not None:
-            self._adopt_dim(snap.concepts, SNAPSHOT_NAME)
-            self._graph.load(snap.concepts, snap.associations, snap.seq)
-            report.snapshot_lsn = snap.lsn
-            if not self._manifest.snapshot:  # a space from before the mark existed, or a crash before it
-                self._save_manifest(snapshot=True)
-        del snap
-        report.vector_index_loaded = self._indexes.rebuild(
-            list(self._graph.concepts.values()),
-            dim=self._manifest.dim,
-            directory=self.path,
-            lsn=report.snapshot_lsn,
-            loading=loading,
-        )
+        with _records_checked(self.path / SNAPSHOT_NAME):
+            if snap is not None:
+                self._adopt_dim(snap.concepts, SNAPSHOT_NAME)
+                self._graph.load(snap.concepts, snap.associations, snap.seq)
+                report.snapshot_lsn = snap.lsn
+                if not self._manifest.snapshot:  # a space from before the mark existed, or a crash before
+                    self._save_manifest(snapshot=True)
+            del snap
+            report.vector_index_loaded = self._indexes.rebuild(
+                list(self._graph.concepts.values()),
+                dim=self._manifest.dim,
+                directory=self.path,
+                lsn=report.snapshot_lsn,
+                loading=loading,
+            )
         last_lsn = self._replay(report, repair=repair)
         self._snapshot_lsn = report.snapshot_lsn
         self._wal = wal.WalWriter(
@@ -499,6 +500,19 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+@contextlib.contextmanager
+def _records_checked(snapshot: Path) -> Iterator[None]:
+    """Records whose checksum matches but whose fields have the wrong types (a file edited by hand and its
+    checksum recomputed) fail while the graph and its indexes are built: say so, not a raw TypeError."""
+    try:
+        yield
+    except (TypeError, AttributeError, ValueError, KeyError) as exc:
+        raise CorruptionError(
+            f"the snapshot {snapshot} cannot be loaded: its checksum matches but a record holds a value no "
+            f"store writes ({type(exc).__name__}: {exc}). Restore the data directory from a backup."
+        ) from exc
 
 
 # Snapshots above this size (about 150,000 records) are large enough for `_frozen_after_loading`.
