@@ -27,6 +27,7 @@ from sutra.learning.pipeline import Learner, Statement
 from sutra.learning.writer import BatchWriter
 from sutra.model import Concept, ConceptKind, Document, ForgetSource, content_id
 from sutra.reasoning import contradictions, filters, temporal
+from sutra.reasoning.claims import RESOLUTIONS
 from sutra.reasoning.contradictions import Contradiction
 from sutra.reasoning.explain import name_of
 from sutra.reasoning.reasoner import Reasoner
@@ -181,6 +182,8 @@ class Sutra:
         with `audit_id` empty and the reason in `answer.plan["audit_error"]`; a warning is logged.
         """
         validation.question(question)
+        if resolve not in RESOLUTIONS:  # checked here: only some questions reach the claim checker
+            raise InputError(f"resolve must be one of {', '.join(RESOLUTIONS)}, got {resolve!r}")
         started = time.perf_counter()
         answer = self.reasoner.answer(question, resolve=resolve)
         try:

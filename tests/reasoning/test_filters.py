@@ -48,3 +48,13 @@ def test_bad_filters_are_clear_errors(space: Sutra) -> None:
         space.find(semantic_type="poetry")
     with pytest.raises(InputError, match="min_confidence"):
         space.find(min_confidence=2)
+
+
+def test_a_time_bound_that_is_not_a_date_is_an_error_not_an_empty_result(make_space) -> None:
+    space = make_space()
+    space.learn("On 4 March 2024 the disk filled up.", source="log")
+    with pytest.raises(InputError, match="not a valid date"):
+        space.find(since="notadate")
+    with pytest.raises(InputError, match="resolve must be one of"):
+        space.ask("Where is the disk?", resolve="bogus")  # not a yes/no question: refused all the same
+    assert space.find(since="2024-03")  # a partial ISO date is still a bound

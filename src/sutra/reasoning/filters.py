@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sutra import validation
 from sutra.errors import InputError
 from sutra.model import Concept, SemanticType
 from sutra.store.base import Store
@@ -31,6 +32,8 @@ class Filter:
             raise InputError(f"semantic type {self.semantic_type!r} is not one of {', '.join(types)}")
         if self.causal_role is not None and self.causal_role not in CAUSAL_ROLES:
             raise InputError(f"causal role {self.causal_role!r} is not one of {', '.join(CAUSAL_ROLES)}")
+        for name in ("since", "until"):
+            validation.event_time(getattr(self, name), name)  # "notadate" is an error, not "no match"
         if not 0.0 <= self.min_confidence <= 1.0:
             raise InputError(f"min_confidence must be between 0 and 1, got {self.min_confidence}")
 
