@@ -91,7 +91,8 @@ def unpack(body: bytes) -> Any:
     try:
         return msgpack.unpackb(body, raw=False, strict_map_key=False)
     except Exception as exc:  # untrusted bytes: msgpack raises several types, none of them ours
-        raise ProtocolError(f"a frame is not valid msgpack ({type(exc).__name__}: {exc})") from None
+        detail = f": {exc}" if str(exc) else ""
+        raise ProtocolError(f"a frame is not valid msgpack ({type(exc).__name__}{detail})") from None
 
 
 def frame(body: bytes) -> bytes:
@@ -134,8 +135,11 @@ def decode_request(body: bytes) -> Request:
         raise MalformedRequest(f"a request needs an operation name, got {op!r:.40}", request_id)
     if not isinstance(args, dict) or not all(isinstance(k, str) for k in args):
         raise MalformedRequest("request args must be a map with string keys", request_id)
-    if set(value) - {"id", "op", "args"}:
-        raise MalformedRequest(f"unknown request fields {sorted(map(str, value))}", request_id)
+    unknown = set(value) - {"id", "op", "args"}
+    if unknown:
+        raise MalformedRequest(
+            f"unknown request fields {sorted(map(str, unknown))}; a request has id, op and args", request_id
+        )
     return Request(request_id, op, args)
 
 
