@@ -317,3 +317,12 @@ def test_many_valued_relations_answer_with_a_list(make_space: Callable[..., Sutr
         assert sorted(answer.sources) == ["1", "2"]
     space.learn_documents([Document("4", "Mary dropped the apple.")])
     assert space.ask("What is Mary carrying?").items == ["football"]
+
+
+def test_a_statement_that_only_restates_the_question_is_no_answer(make_space) -> None:
+    space = make_space()
+    space.learn("The disk is full.", source="observation")
+    answer = space.ask("What happens if the disk is full?")
+    assert not answer.known, answer.text  # it answered "The disk is full." with confidence 0.64
+    space.learn("If the disk is full then the database stops.", source="runbook")
+    assert space.ask("What happens if the disk is full?").text == "the database stops"

@@ -32,9 +32,20 @@ from sutra.reasoning.query import QueryPlan, analyze
 from sutra.reasoning.replies import answered, unknown
 from sutra.reasoning.seeds import find_seeds
 from sutra.store.base import Store
+from sutra.store.keyword import tokenize
 
 Embed = Callable[[str], np.ndarray]
 TEXT_MATCH_MIN_SIMILARITY = 0.5
+WH_WORDS = {"what", "who", "whom", "whose", "where", "when", "why", "how", "which"}
+
+
+def _asks_for_something(question: str) -> bool:
+    """A wh-question, whose answer must say more than the question does (a statement to check, such as an
+    EntailmentBank hypothesis, is rightly matched by a sentence that restates it)."""
+    words = question.strip().split(maxsplit=1)
+    return bool(words) and words[0].lower().strip(",") in WH_WORDS
+
+
 # cite the other paths of the winning answer that score at least this share of the best one
 AGREEING_PATH_SHARE = 0.8
 CONFLICT_PENALTY = 0.7  # an answer whose facts are contradicted elsewhere is worth less
@@ -292,8 +303,12 @@ class Reasoner:
     def _text_match(self, plan: QueryPlan) -> Answer:
         vector = self.embed(plan.question) if self.embed else None
         seeds = find_seeds(self.store, plan.question, vector, k=16)
+        if _asks_for_something(plan.question):
+            # "What happens if the disk is full?" is not answered by "The disk is full."
+            asked = set(tokenize(plan.question))
+            seeds = [s for s in seeds if not set(tokenize(self._text_of(s.concept_id))) <= asked]
         if not seeds:
-            return self._unknown(plan, "no stored statement is related to the question")
+            return self._unknown(plan, "no stored statement is related to the question beyond restating it")
         best = max(seeds, key=lambda s: s.similarity)
         if best.similarity < TEXT_MATCH_MIN_SIMILARITY:
             return self._unknown(plan, f"the closest stored statement is only {best.similarity:.2f} similar")
@@ -335,6 +350,10 @@ class Reasoner:
             items=items,
             plan=plan.to_dict(),
         )
+
+    def _text_of(self, concept_id: str) -> str:
+        concept = self.store.get_concept(concept_id)
+        return concept.text if concept is not None else ""
 
     def _unknown(
         self,
