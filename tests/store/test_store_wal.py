@@ -6,6 +6,7 @@ Whatever is cut off is kept in a side file; the file header's checksum tells cor
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from tests.store.builders import entity, statement
 from sutra.errors import ConfigError, CorruptionError, InputError
 from sutra.model import PutConcept
 from sutra.store import LocalStore, wal
+from sutra.store.codec import mutation_to_dict
 
 
 def fill(store: LocalStore, n: int) -> None:
@@ -244,3 +246,17 @@ def test_a_batch_too_large_for_one_frame_is_refused_before_it_is_applied(tmp_pat
         assert store.stats()["concepts"] == 1 and store.check() == []
     with LocalStore(tmp_path / "db") as store:
         assert store.stats()["concepts"] == 1
+
+
+def test_a_frame_whose_checksum_matches_but_records_do_not_is_reported_and_repairable(tmp_path):
+    with LocalStore(tmp_path / "db") as store:
+        fill(store, 2)
+        lsn = store.stats()["lsn"]
+    bad = replace(entity("E9", "d"), text=None)  # as an edit that recomputed the checksum would leave it
+    payload = wal.encode_payload(lsn + 1, [mutation_to_dict(PutConcept(bad))])
+    with open(tmp_path / "db" / "wal.log", "ab") as f:
+        f.write(wal.encode_frame(payload))
+    with pytest.raises(CorruptionError, match="a record holds a value no store writes"):
+        LocalStore(tmp_path / "db")
+    with LocalStore(tmp_path / "db", repair=True) as store:
+        assert store.stats()["concepts"] == 2 and store.check() == []

@@ -215,7 +215,13 @@ class LocalStore(Store):
             raise CorruptionError(
                 "it holds a sharded space's transaction record, which a plain store cannot apply"
             )
-        self._apply_decoded(frame.mutations)
+        try:
+            self._apply_decoded(frame.mutations)  # rolled back whole if it fails
+        except (TypeError, AttributeError, ValueError, KeyError) as exc:  # see _records_checked
+            raise CorruptionError(
+                "its checksum matches but a record holds a value no store writes "
+                f"({type(exc).__name__}: {exc})"
+            ) from exc
 
     # ---- writing ----
 
