@@ -61,21 +61,18 @@ def import_(
     file: Annotated[Path, typer.Argument(help="A dump written by `sutra export`.")],
     data: DataOption = None,
 ) -> None:
-    """Create a space from a dump, equal to the one exported. --data must be a new or empty directory."""
+    """Create a space from a dump, equal to the one exported. --data must be a new or empty directory;
+    SUTRA_SHARDS=N makes it a space of N shards."""
     from sutra.store.dump import import_dump
 
     with _handled():
         directory = _data_dir(data)
-        report = import_dump(file, directory)
+        shards = Settings().shards
+        report = import_dump(file, directory, shards=shards)
     out.print(
         f"imported {report.concepts} concepts, {report.associations} associations and {report.vectors} "
-        f"vectors into {escape(shown(directory))}"
+        f"vectors into {escape(shown(directory))}" + (f" ({shards} shards)" if shards > 1 else "")
     )
-    if Settings().shards > 1:
-        out.print(
-            "note: the imported space is one directory; SUTRA_SHARDS applies to spaces that learning "
-            "creates (the records are equal either way)"
-        )
 
 
 def backup(

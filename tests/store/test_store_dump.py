@@ -255,3 +255,23 @@ def test_an_edited_dump_with_values_apply_refuses_is_refused(open_store, tmp_pat
     with pytest.raises(InputError, match=message):
         import_dump(tmp_path / "dump.jsonl", tmp_path / "copy")
     assert not (tmp_path / "copy").exists()
+
+
+@pytest.mark.parametrize(("exported_from", "imported_into"), [(3, 3), (1, 4), (3, 1)])
+def test_import_builds_a_sharded_space_with_equal_records(tmp_path, exported_from, imported_into):
+    from sutra.store import ShardedStore
+
+    def opened(path, shards):
+        return LocalStore(path) if shards == 1 else ShardedStore(path, shards=shards)
+
+    with opened(tmp_path / "db", exported_from) as store:
+        populate(store)
+        export_store(store, tmp_path / "dump.jsonl")
+        live = dump(store)
+    import_dump(tmp_path / "dump.jsonl", tmp_path / "copy", shards=imported_into)
+    with opened(tmp_path / "copy", imported_into) as copy:
+        assert copy.stats().get("shards", 1) == imported_into and copy.check() == []
+        assert dump(copy) == live
+        copy.apply([PutConcept(entity("Zed", "d9"))])  # and it takes writes
+    with opened(tmp_path / "copy", imported_into) as copy:
+        assert copy.get_concept(entity("Zed").id) is not None and copy.check() == []

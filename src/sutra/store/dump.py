@@ -106,8 +106,11 @@ def export_store(store: Store, target: Path, *, vectors: bool = True) -> DumpRep
     return DumpReport(str(target), len(concepts), len(associations), len(sources), with_vectors, dim, lsn)
 
 
-def import_dump(source: Path, directory: Path) -> DumpReport:
-    """Build a new space at `directory` (absent or empty) holding exactly the dump's records."""
+def import_dump(source: Path, directory: Path, *, shards: int = 1) -> DumpReport:
+    """Build a new space at `directory` (absent or empty) holding exactly the dump's records, in one
+    directory or (`shards` > 1) split over that many shards as a sharded space places them."""
+    if not 1 <= shards <= manifest_file.MAX_SHARDS:
+        raise InputError(f"shards must be between 1 and {manifest_file.MAX_SHARDS}, got {shards}")
     _require_empty(directory)
     header, concepts, associations, cited = _read(source)
     found = _source_counts(concepts, associations)
@@ -130,7 +133,10 @@ def import_dump(source: Path, directory: Path) -> DumpReport:
     shutil.rmtree(staging, ignore_errors=True)
     try:
         staging.mkdir(parents=True)
-        _write_space(staging, header, concepts, associations)
+        if shards == 1:
+            _write_space(staging, header, concepts, associations)
+        else:
+            _write_sharded_space(staging, header, concepts, associations, shards)
         _verify(staging)
         if directory.exists():
             directory.rmdir()  # empty (checked above); rename cannot replace a directory everywhere
@@ -312,7 +318,35 @@ def _add(table: dict[str, Any], key: str, record: Any, where: str) -> None:
     table[key] = record
 
 
-def _write_space(directory: Path, header: dict[str, Any], concepts: list[Concept], assocs: list[Any]) -> None:
+def _write_sharded_space(
+    directory: Path, header: dict[str, Any], concepts: list[Concept], assocs: list[Any], shards: int
+) -> None:
+    """A sharded space: each concept in the shard of its id, each association with its source concept
+    (store/shardplan.py), every shard at the dump's seq; an empty coordinator log (nothing in doubt)."""
+    from sutra.store.sharded import shard_dir
+    from sutra.store.shardplan import shard_of
+
+    for i in range(shards):
+        part = shard_dir(directory, i)
+        part.mkdir()
+        mine = [c for c in concepts if shard_of(c.id, shards) == i]
+        edges = [a for a in assocs if shard_of(a.source, shards) == i]
+        _write_space(part, {**header, "lsn": 0}, mine, edges, shard=i)
+    wal.create(directory / WAL_NAME)
+    manifest = replace(
+        manifest_file.new_manifest(), dim=header["dim"], shards=shards, vector_dtype=header["vector_dtype"]
+    )
+    manifest_file.save(directory, manifest)
+
+
+def _write_space(
+    directory: Path,
+    header: dict[str, Any],
+    concepts: list[Concept],
+    assocs: list[Any],
+    *,
+    shard: int | None = None,
+) -> None:
     wal.create(directory / WAL_NAME)
     write_snapshot(
         directory / SNAPSHOT_NAME,
@@ -323,15 +357,21 @@ def _write_space(directory: Path, header: dict[str, Any], concepts: list[Concept
         vector_dtype=header["vector_dtype"],
     )
     manifest = replace(
-        manifest_file.new_manifest(), dim=header["dim"], snapshot=True, vector_dtype=header["vector_dtype"]
+        manifest_file.new_manifest(),
+        dim=header["dim"],
+        snapshot=True,
+        vector_dtype=header["vector_dtype"],
+        shard=shard,
     )
     manifest_file.save(directory, manifest)
 
 
 def _verify(directory: Path) -> None:
     from sutra.store.local import LocalStore  # the store imports this package's modules; import late
+    from sutra.store.sharded import ShardedStore, is_sharded
 
-    with LocalStore(directory, fsync="always") as store:
+    opened = ShardedStore(directory) if is_sharded(directory) else LocalStore(directory, fsync="always")
+    with opened as store:
         problems = store.check()
     if problems:
         raise IntegrityError(
