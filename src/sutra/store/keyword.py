@@ -14,7 +14,6 @@ from __future__ import annotations
 import heapq
 import math
 import re
-from collections import Counter
 from collections.abc import Iterable
 
 from sutra.model import Concept, ConceptKind
@@ -54,12 +53,20 @@ class KeywordIndex:
     def add(self, doc_id: str, text: str) -> None:
         if doc_id in self._lengths:
             self.remove(doc_id)
-        counts = Counter(tokenize(text))
-        self._lengths[doc_id] = length = sum(counts.values())
+        words = tokenize(text)
+        counts: dict[str, int] = {}
+        for word in words:  # a plain dict: Counter costs more than the rest of this method
+            counts[word] = counts.get(word, 0) + 1
+        self._lengths[doc_id] = len(words)
         self._terms[doc_id] = tuple(counts)
-        self._total += length
+        self._total += len(words)
+        postings = self._postings
         for term, n in counts.items():
-            self._postings.setdefault(term, {})[doc_id] = n
+            posting = postings.get(term)
+            if posting is None:
+                postings[term] = {doc_id: n}
+            else:
+                posting[doc_id] = n
 
     def remove(self, doc_id: str) -> None:
         length = self._lengths.pop(doc_id, None)
