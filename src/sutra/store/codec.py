@@ -138,8 +138,8 @@ def concept_from_dict(d: Any) -> Concept:
         return Concept(
             id=d["id"],
             text=d["text"],
-            kind=_KINDS[d["kind"]],
-            semantic_type=_SEMANTIC_TYPES[d["semantic_type"]],
+            kind=_member(_KINDS, d["kind"], "kind"),
+            semantic_type=_member(_SEMANTIC_TYPES, d["semantic_type"], "semantic type"),
             domain=d["domain"],
             confidence=d["confidence"],
             strength=d["strength"],
@@ -153,7 +153,11 @@ def concept_from_dict(d: Any) -> Concept:
             seq=d.get("seq", 0),
             last_seq=d.get("last_seq", 0),
         )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except CodecError:
+        raise
+    except KeyError as exc:
+        raise CodecError(f"a concept record lacks its field {exc.args[0]!r}") from exc
+    except (TypeError, ValueError, AttributeError) as exc:
         raise CodecError(f"bad concept record ({exc!r})") from exc
 
 
@@ -186,7 +190,7 @@ def association_from_dict(d: Any) -> Association:
             id=d["id"],
             source=d["source"],
             target=d["target"],
-            type=_ASSOCIATION_TYPES[d["type"]],
+            type=_member(_ASSOCIATION_TYPES, d["type"], "association type"),
             relation=d["relation"],
             negated=d["negated"],
             confidence=d["confidence"],
@@ -202,7 +206,11 @@ def association_from_dict(d: Any) -> Association:
             closed_seq=d.get("closed_seq"),
             history=[_list(h, "a history entry") for h in _list(d.get("history", []), "history")],
         )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except CodecError:
+        raise
+    except KeyError as exc:
+        raise CodecError(f"an association record lacks its field {exc.args[0]!r}") from exc
+    except (TypeError, ValueError, AttributeError) as exc:
         raise CodecError(f"bad association record ({exc!r})") from exc
 
 
@@ -357,9 +365,18 @@ def mutation_from_dict(d: Any) -> Mutation:
             return DeleteAssociation(_str(d["id"]))
         if op == "forget_source":
             return ForgetSource(_str(d["source"]))
-    except (KeyError, TypeError) as exc:
+    except KeyError as exc:
+        raise CodecError(f"a mutation record lacks its field {exc.args[0]!r}") from exc
+    except TypeError as exc:
         raise CodecError(f"bad mutation record ({exc!r})") from exc
     raise CodecError(f"unknown mutation op {op!r}")
+
+
+def _member(table: dict[str, Any], value: Any, name: str) -> Any:
+    try:
+        return table[value]
+    except (KeyError, TypeError):
+        raise CodecError(f"unknown {name} {value!r:.40}; one of {', '.join(table)}") from None
 
 
 def _list(value: Any, name: str) -> list[Any]:

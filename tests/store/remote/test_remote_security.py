@@ -75,12 +75,14 @@ def test_the_first_request_must_be_the_handshake(serve: Callable[..., Served]) -
         assert sock.recv(1) == b""  # then the server hangs up
 
 
-def test_another_protocol_version_is_refused_naming_both(serve: Callable[..., Served]) -> None:
+@pytest.mark.parametrize("version", [99, True, 1.0])
+def test_another_protocol_version_is_refused_naming_both(serve: Callable[..., Served], version) -> None:
     served = serve()
     with served.raw() as sock:
-        sock.sendall(protocol.encode_request(0, "hello", {"protocol": 99, "token": served.token()}))
+        sock.sendall(protocol.encode_request(0, "hello", {"protocol": version, "token": served.token()}))
         error = read_response(sock).error
-        assert error is not None and "version 99 is not supported; this server speaks version 1" in str(error)
+        expected = f"version {version!r} is not supported; this server speaks version 1"
+        assert error is not None and expected in str(error)  # True and 1.0 are not the integer 1
 
 
 def test_before_the_token_is_checked_only_small_frames_are_read(serve: Callable[..., Served]) -> None:

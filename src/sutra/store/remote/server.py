@@ -143,7 +143,7 @@ class StorageServer:
             if request.op != "hello":
                 raise ProtocolError(f"the first request must be 'hello' (the handshake), not {request.op!r}")
             version = request.args.get("protocol")
-            if version != protocol.PROTOCOL_VERSION:
+            if type(version) is not int or version != protocol.PROTOCOL_VERSION:  # True == 1 in Python
                 raise ProtocolError(
                     f"protocol version {version!r:.20} is not supported; this server speaks version "
                     f"{protocol.PROTOCOL_VERSION}: upgrade the older side"
