@@ -10,7 +10,9 @@ Decoding raises `CodecError` on anything malformed; callers that know the file a
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import msgpack
@@ -134,7 +136,7 @@ def concept_to_dict(c: Concept, *, with_seq: bool, vector: np.ndarray | None = N
 
 
 def concept_from_dict(d: Any) -> Concept:
-    try:
+    with _decoding("concept"):
         return Concept(
             id=d["id"],
             text=d["text"],
@@ -153,12 +155,6 @@ def concept_from_dict(d: Any) -> Concept:
             seq=d.get("seq", 0),
             last_seq=d.get("last_seq", 0),
         )
-    except CodecError:
-        raise
-    except KeyError as exc:
-        raise CodecError(f"a concept record lacks its field {exc.args[0]!r}") from exc
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise CodecError(f"bad concept record ({exc!r})") from exc
 
 
 def association_to_dict(a: Association, *, with_seq: bool) -> dict[str, Any]:
@@ -185,7 +181,7 @@ def association_to_dict(a: Association, *, with_seq: bool) -> dict[str, Any]:
 
 
 def association_from_dict(d: Any) -> Association:
-    try:
+    with _decoding("association"):
         return Association(
             id=d["id"],
             source=d["source"],
@@ -206,12 +202,20 @@ def association_from_dict(d: Any) -> Association:
             closed_seq=d.get("closed_seq"),
             history=[_list(h, "a history entry") for h in _list(d.get("history", []), "history")],
         )
+
+
+@contextlib.contextmanager
+def _decoding(kind: str) -> Iterator[None]:
+    """Any failure while building a `kind` record from a dict, as one `CodecError` that says what."""
+    try:
+        yield
     except CodecError:
         raise
     except KeyError as exc:
-        raise CodecError(f"an association record lacks its field {exc.args[0]!r}") from exc
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise CodecError(f"{article} {kind} record lacks its field {exc.args[0]!r}") from exc
     except (TypeError, ValueError, AttributeError) as exc:
-        raise CodecError(f"bad association record ({exc!r})") from exc
+        raise CodecError(f"bad {kind} record ({exc!r})") from exc
 
 
 def _enum_value(enum: Any, value: Any) -> str:
