@@ -36,7 +36,7 @@ def make_index(
     *,
     directory: Path | None = None,
     lsn: int | None = None,
-    loading: Future[tuple[int, HnswIndex] | None] | None = None,
+    loading: Future[HnswIndex | None] | None = None,
 ) -> VectorIndex:
     """A new empty index, or, given `directory` and `lsn`, the one persisted there at that LSN if any
     (`loading`: that load, already started by `hnsw.load_in_background`)."""
@@ -45,7 +45,7 @@ def make_index(
     saved = None
     if loading is not None:
         loaded = loading.result()
-        saved = loaded[1] if loaded is not None and loaded[0] == lsn else None
+        saved = loaded if loaded is not None and loaded.saved_lsn == lsn else None
     elif directory is not None and lsn is not None and backend != "exact":
         saved = HnswIndex.load(directory, dim=dim, lsn=lsn)
     if backend == "exact":

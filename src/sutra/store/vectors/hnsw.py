@@ -57,6 +57,7 @@ class HnswIndex(VectorIndex):
                 random_seed=1,
             )
         self._index = _index
+        self.saved_lsn: int | None = None  # set by `load`: the LSN the loaded graph was saved at
         self._labels: dict[str, int] = {}
         self._ids: dict[int, str] = {}
         self._next_label = 0
@@ -142,17 +143,12 @@ class HnswIndex(VectorIndex):
                 path.unlink()
 
     @classmethod
-    def load(cls, directory: Path, *, dim: int, lsn: int) -> HnswIndex | None:
-        """The index saved at `lsn`, or None when there is none (or it is from another LSN or damaged)."""
-        saved = cls.load_saved(directory, dim=dim)
-        return saved[1] if saved is not None and saved[0] == lsn else None
-
-    @classmethod
-    def load_saved(cls, directory: Path, *, dim: int) -> tuple[int, HnswIndex] | None:
-        """(LSN it was saved at, index) for the index last saved in `directory`; None if none or damaged."""
+    def load(cls, directory: Path, *, dim: int, lsn: int | None = None) -> HnswIndex | None:
+        """The index last saved in `directory` (its `saved_lsn` set), or None when there is none or it is
+        damaged; given `lsn`, also None when it was saved at another LSN, decided before the graph is read."""
         try:
             meta = unpack((directory / META_NAME).read_bytes())
-            if meta["dim"] != dim:
+            if meta["dim"] != dim or (lsn is not None and meta["lsn"] != lsn):
                 return None
             raw = _hnswlib().Index(space="cosine", dim=dim)
             raw.load_index(str(directory / meta["graph"]), allow_replace_deleted=True)
@@ -160,21 +156,21 @@ class HnswIndex(VectorIndex):
             index._labels = dict(meta["labels"])  # dict() over the pairs: ~3x faster than a comprehension
             index._ids = dict(zip(index._labels.values(), index._labels, strict=True))
             index._next_label = meta["next_label"]
-            lsn = int(meta["lsn"])
+            index.saved_lsn = int(meta["lsn"])
         except (OSError, CodecError, KeyError, TypeError, ValueError, RuntimeError):
             return None  # derived data: the caller rebuilds it from the vectors
         if not set(index._ids) <= set(raw.get_ids_list()):
             return None
-        return lsn, index
+        return index
 
 
-def load_in_background(directory: Path, dim: int) -> Future[tuple[int, HnswIndex] | None]:
-    """Start `HnswIndex.load_saved` on its own thread. hnswlib reads the graph without holding the GIL,
-    so a store opening meanwhile decodes its snapshot in parallel (4-5 s of a 1M-concept store's open).
-    The caller checks the LSN the result was saved at against its snapshot's."""
+def load_in_background(directory: Path, dim: int) -> Future[HnswIndex | None]:
+    """Start `HnswIndex.load` on its own thread. hnswlib reads the graph without holding the GIL, so a
+    store opening meanwhile decodes its snapshot in parallel (4-5 s of a 1M-concept store's open). The
+    snapshot's LSN is not known yet: the caller compares it with the result's `saved_lsn`."""
     pool = ThreadPoolExecutor(1, thread_name_prefix="sutra-hnsw-load")
     try:
-        return pool.submit(HnswIndex.load_saved, directory, dim=dim)
+        return pool.submit(HnswIndex.load, directory, dim=dim)
     finally:
         pool.shutdown(wait=False)  # the thread ends once the load is done
 
