@@ -109,8 +109,9 @@ class KeywordIndex:
             if due and heapq.nlargest(k, partial.values())[-1] > bound[i] * (1 + 1e-9):
                 walked = i
                 break
-            for doc_id, tf in self._postings[term].items():
-                partial[doc_id] = partial.get(doc_id, 0.0) + self._term_score(idf[term], tf, doc_id, avg_len)
+            weight = idf[term]
+            for doc_id, count in self._postings[term].items():
+                partial[doc_id] = partial.get(doc_id, 0.0) + self._term_score(weight, count, doc_id, avg_len)
         # 2. the candidates' exact scores, summed in query order as a full scan sums them; a term that was
         #    not walked is read from its cheaper side (its postings, or a lookup per candidate)
         skipped = set(rarest_first[walked:])
