@@ -121,10 +121,9 @@ def _copy(source: Path, target: Path, *, whole_lines: bool = False) -> int:
 
 
 def _verify(directory: Path) -> tuple[int, int]:
-    from sutra.store.local import LocalStore
-    from sutra.store.sharded import ShardedStore, is_sharded
+    from sutra.store.sharded import open_existing
 
-    with ShardedStore(directory) if is_sharded(directory) else LocalStore(directory) as copy:
+    with open_existing(directory) as copy:
         problems = copy.check()
         stats = copy.stats()
     if problems:

@@ -326,11 +326,14 @@ def _write_sharded_space(
     from sutra.store.sharded import shard_dir
     from sutra.store.shardplan import shard_of
 
-    for i in range(shards):
+    placed: list[tuple[list[Concept], list[Any]]] = [([], []) for _ in range(shards)]
+    for c in concepts:
+        placed[shard_of(c.id, shards)][0].append(c)
+    for a in assocs:
+        placed[shard_of(a.source, shards)][1].append(a)
+    for i, (mine, edges) in enumerate(placed):
         part = shard_dir(directory, i)
         part.mkdir()
-        mine = [c for c in concepts if shard_of(c.id, shards) == i]
-        edges = [a for a in assocs if shard_of(a.source, shards) == i]
         _write_space(part, {**header, "lsn": 0}, mine, edges, shard=i)
     wal.create(directory / WAL_NAME)
     manifest = replace(
@@ -367,11 +370,9 @@ def _write_space(
 
 
 def _verify(directory: Path) -> None:
-    from sutra.store.local import LocalStore  # the store imports this package's modules; import late
-    from sutra.store.sharded import ShardedStore, is_sharded
+    from sutra.store.sharded import open_existing  # the store imports this package's modules; import late
 
-    opened = ShardedStore(directory) if is_sharded(directory) else LocalStore(directory, fsync="always")
-    with opened as store:
+    with open_existing(directory, fsync="always") as store:
         problems = store.check()
     if problems:
         raise IntegrityError(

@@ -45,7 +45,7 @@ from sutra.store import manifest as manifest_file
 from sutra.store.base import Direction, Store
 from sutra.store.batch import encode_batch
 from sutra.store.codec import normalize_vector
-from sutra.store.local import DEFAULT_CHECKPOINT_WAL_BYTES
+from sutra.store.local import DEFAULT_CHECKPOINT_WAL_BYTES, LocalStore
 from sutra.store.lock import LOCK_NAME
 from sutra.store.shard import Shard
 from sutra.store.shardplan import BatchPlan, placement_problems, shard_of
@@ -69,6 +69,11 @@ def is_sharded(directory: Path) -> bool:
         return manifest_file.load(directory).shards > 1
     except (OSError, StorageError, ConfigError):
         return False  # no space, or one the store itself will report on when it opens it
+
+
+def open_existing(directory: Path, **options: Any) -> Store:
+    """The space in `directory` as it was created, sharded or not (backup and import check their copies)."""
+    return ShardedStore(directory, **options) if is_sharded(directory) else LocalStore(directory, **options)
 
 
 class ShardedStore(Store):
