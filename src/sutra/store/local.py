@@ -153,7 +153,8 @@ class LocalStore(Store):
         this = weakref.ref(self)
         self._indexes = Indexes(vector_index, concepts=lambda: this()._graph.concepts.values())  # type: ignore[union-attr]
         self._graph = Graph(hooks=self._indexes, owns=self._owns)
-        with _records_checked(self.path / SNAPSHOT_NAME):
+        where = f"the snapshot {self.path / SNAPSHOT_NAME} cannot be loaded: "
+        with _records_checked(where, ". Restore the data directory from a backup."):
             if snap is not None:
                 self._adopt_dim(snap.concepts, SNAPSHOT_NAME)
                 self._graph.load(snap.concepts, snap.associations, snap.seq)
@@ -215,13 +216,8 @@ class LocalStore(Store):
             raise CorruptionError(
                 "it holds a sharded space's transaction record, which a plain store cannot apply"
             )
-        try:
+        with _records_checked():  # recovery says which frame (and offers repair)
             self._apply_decoded(frame.mutations)  # rolled back whole if it fails
-        except (TypeError, AttributeError, ValueError, KeyError) as exc:  # see _records_checked
-            raise CorruptionError(
-                "its checksum matches but a record holds a value no store writes "
-                f"({type(exc).__name__}: {exc})"
-            ) from exc
 
     # ---- writing ----
 
@@ -509,15 +505,15 @@ def _gc_paused() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _records_checked(snapshot: Path) -> Iterator[None]:
+def _records_checked(where: str = "", advice: str = "") -> Iterator[None]:
     """Records whose checksum matches but whose fields have the wrong types (a file edited by hand and its
     checksum recomputed) fail while the graph and its indexes are built: say so, not a raw TypeError."""
     try:
         yield
     except (TypeError, AttributeError, ValueError, KeyError) as exc:
         raise CorruptionError(
-            f"the snapshot {snapshot} cannot be loaded: its checksum matches but a record holds a value no "
-            f"store writes ({type(exc).__name__}: {exc}). Restore the data directory from a backup."
+            f"{where}its checksum matches but a record holds a value no store writes "
+            f"({type(exc).__name__}: {exc}){advice}"
         ) from exc
 
 
