@@ -1,11 +1,14 @@
-"""The audit log survives torn and garbled lines, fsyncs each record, and a failed write loses no answer."""
+"""The audit log survives torn and garbled lines, fsyncs each record (records written at once share an
+fsync), and a failed write loses no answer."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -113,3 +116,38 @@ def test_engine_audit_reads_past_a_torn_tail(make_space: Callable[..., Sutra]) -
     second = space.ask("Who went to the kitchen?").audit_id
     assert space.audit(first)["question"] == "Where is Mary?"
     assert space.audit(second)["question"] == "Who went to the kitchen?"
+
+
+def test_records_written_at_once_share_fsyncs_and_each_is_durable_when_acknowledged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Group commit: while one fsync runs, the records written meanwhile wait for the next one, which
+    covers them all; no record is acknowledged before an fsync begun after its write has finished."""
+    durable_upto: list[int] = []  # the file size each finished fsync started at: bytes made durable
+    real_fsync = os.fsync
+
+    def slow_fsync(fd: int) -> None:
+        size = os.fstat(fd).st_size
+        time.sleep(0.02)  # a slow disk, so that records pile up behind each fsync
+        real_fsync(fd)
+        durable_upto.append(size)
+
+    monkeypatch.setattr(os, "fsync", slow_fsync)
+    log = AuditLog(tmp_path)
+    log.record(_answer(), 1.0)  # creates the file first
+    durable_upto.clear()
+    late: list[str] = []
+
+    def record_one(i: int) -> None:
+        audit_id = log.record(_answer(f"question {i}?"), 1.0)
+        raw = log.path.read_bytes()
+        end = raw.index(b"\n", raw.index(audit_id.encode())) + 1
+        if max(durable_upto, default=0) < end:
+            late.append(audit_id)
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(record_one, range(48)))
+    assert late == []
+    assert len(durable_upto) < 48  # shared: one fsync per record would be 48
+    questions = [json.loads(line)["question"] for line in log.path.read_text(encoding="utf-8").splitlines()]
+    assert sorted(questions[1:]) == sorted(f"question {i}?" for i in range(48))

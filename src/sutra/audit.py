@@ -31,6 +31,9 @@ class AuditLog:
         self.fsync = fsync
         self._lock = threading.Lock()
         self._count = 0
+        # group commit: records written, and how many of them an fsync is known to have covered
+        self._sync_lock = threading.Lock()
+        self._written = self._synced = 0
 
     def record(self, answer: Answer, elapsed_ms: float) -> str:
         """Append the answer's record and set `answer.audit_id`; raises OSError if it could not be written
@@ -48,8 +51,28 @@ class AuditLog:
             }
             line = (json.dumps(entry, ensure_ascii=False, default=str) + "\n").encode("utf-8")
             self._append(line)
+            self._written += 1
+            ticket = self._written
+        if self.fsync:
+            self._sync(ticket)
         answer.audit_id = audit_id
         return audit_id
+
+    def _sync(self, ticket: int) -> None:
+        """Make records up to `ticket` durable. Outside the write lock, so answers given at the same time
+        share one fsync: a thread whose record an fsync begun after it was written already covered
+        returns at once."""
+        with self._sync_lock:
+            if self._synced >= ticket:
+                return
+            with self._lock:
+                upto = self._written  # every one of these is written (flushed to the OS) already
+            fd = os.open(self.path, os.O_RDONLY)  # fsync makes the file durable, whichever descriptor asks
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            self._synced = upto
 
     def _append(self, line: bytes) -> None:
         created = not self.path.exists()
@@ -60,8 +83,6 @@ class AuditLog:
                     line = b"\n" + line  # a torn last line (crash mid-write): start this record afresh
             fh.write(line)
             fh.flush()
-            if self.fsync:
-                os.fsync(fh.fileno())
         if created and self.fsync:
             _fsync_directory(self.path.parent)
 

@@ -36,7 +36,10 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port (0: any free port).")] = 8000,
     data: ServerDataOption = None,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Threads running engine work.")] = 4,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Threads running engine work.")] = 8,
+    parse_worker: Annotated[
+        bool, typer.Option(help="Parse questions in a child process (frees this one's GIL for reasoning).")
+    ] = True,
     dev: Annotated[bool, typer.Option("--dev", help="No authentication; loopback only.")] = False,
     cert: Annotated[Path | None, typer.Option(help="TLS certificate (PEM).")] = None,
     key: Annotated[Path | None, typer.Option(help="TLS private key (PEM).")] = None,
@@ -57,6 +60,7 @@ def serve(
             dev=dev,
             host=host,
             workers=workers,
+            parse_worker=parse_worker,
             max_body_bytes=int(max_body_mb * 1024 * 1024),
             rate_per_second=rate,
             rate_burst=burst,

@@ -53,6 +53,9 @@ class Settings:
     # take a snapshot (and truncate the WAL) once the WAL grows past this size
     checkpoint_wal_bytes: int = 64 * 1024 * 1024
     embed_batch_size: int = 32
+    # threads numpy's BLAS may use in this process (0: leave it as it is). Sutra's matrix products are small
+    # and a BLAS thread per core spins after each one, taking the cores parsing and embedding need
+    blas_threads: int = field(default_factory=lambda: _int_env("SUTRA_BLAS_THREADS", 1))
     # storage backend. `shards` applies when a store is created (an existing store keeps the count in its
     # manifest); a non-empty `storage_url` ("sutra://host:port", or "sutras://" for TLS) means the concepts
     # live in a storage server, reached with `storage_token`, verified against the CA file `storage_ca`.
@@ -85,6 +88,8 @@ class Settings:
             raise ConfigError(f"vector_dtype {self.vector_dtype!r} is not one of {', '.join(VECTOR_DTYPES)}")
         if self.embed_batch_size < 1:
             raise ConfigError("embed_batch_size must be at least 1")
+        if self.blas_threads < 0:
+            raise ConfigError(f"blas_threads must be 0 (leave as is) or more, got {self.blas_threads}")
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]

@@ -83,9 +83,10 @@ def populate(live: Live) -> None:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[Live]:
-    """An authenticating server (no rate limit) with the accounts above."""
+    """An authenticating server (no rate limit) with the accounts above, parsing questions in a child
+    process as `sutra serve` does."""
     data_dir = tmp_path_factory.mktemp("server")
-    with start(data_dir, embedder, rate_per_second=0.0) as url:
+    with start(data_dir, embedder, rate_per_second=0.0, parse_worker=True) as url:
         server = Live(url, data_dir)
         populate(server)
         yield server

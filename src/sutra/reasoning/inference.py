@@ -53,9 +53,10 @@ class Chainer:
 
     def closure(self) -> Closure:
         version = self.store.version()
-        if self._cache is None or self._cache[0] != version:
-            self._cache = (version, self._compute())
-        return self._cache[1]
+        cached = self._cache  # read once: asks running on other threads may replace it meanwhile
+        if cached is None or cached[0] != version:
+            cached = self._cache = (version, self._compute())
+        return cached[1]
 
     def rules(self) -> list[tuple[str, Rule]]:
         return [

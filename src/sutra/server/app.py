@@ -34,10 +34,16 @@ def create_app(config: ServerConfig, *, embedder: Embedder | None = None) -> Fas
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if config.parse_worker:
+            from sutra.learning import nlp
+
+            await anyio.to_thread.run_sync(nlp.start_worker)
         try:
             yield
         finally:
             await anyio.to_thread.run_sync(state.close)
+            if config.parse_worker:
+                await anyio.to_thread.run_sync(nlp.stop_worker)
 
     app = FastAPI(
         title="Sutra",

@@ -24,6 +24,6 @@ async def answer_bytes(request: Request, space: Space, body: AskIn) -> bytes:
         version = engine.store.version()  # read first: a cached entry never claims a newer state
         return version, dumps(engine.ask(body.question, resolve=body.resolve).to_dict())
 
-    version, encoded = await state.spaces.parse(space, run)
+    version, encoded = await state.spaces.read(space, run)
     state.answers.put(key, version, encoded)
     return encoded

@@ -37,7 +37,10 @@ class ServerConfig:
     engine: Settings = field(default_factory=Settings)
     dev: bool = False
     host: str = "127.0.0.1"
-    workers: int = 4  # threads running engine work (one space is still served one call at a time)
+    # threads running engine work: reads of a space (asks) run side by side, each write alone; more threads
+    # than cores pay because asks waiting together have their questions parsed together, in one batch
+    workers: int = 8
+    parse_worker: bool = False  # parse questions in a child process (`sutra serve` turns it on)
     max_body_bytes: int = 8 * 1024 * 1024
     rate_per_second: float = 50.0
     rate_burst: int = 100

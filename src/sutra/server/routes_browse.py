@@ -74,7 +74,7 @@ async def delete_concept(concept_id: ConceptId, request: Request, space: WriterS
         engine.store.apply([DeleteConcept(concept_id)])
         return edges + 1
 
-    affected = await state_of(request).spaces.read(space, run)
+    affected = await state_of(request).spaces.write(space, run)
     return json_response({"deleted": concept_id, "affected": affected})
 
 
@@ -136,12 +136,12 @@ def _chains(engine: Sutra, of: str, direction: str) -> dict[str, Any]:
 
 @router.get("/causes", response_model=CausalOut, summary="What leads to an event (causal chains backwards)")
 async def causes(request: Request, of: Text, space: ReaderSpace) -> Response:
-    return json_response(await state_of(request).spaces.parse(space, lambda e: _chains(e, of, "causes")))
+    return json_response(await state_of(request).spaces.read(space, lambda e: _chains(e, of, "causes")))
 
 
 @router.get("/effects", response_model=CausalOut, summary="What an event leads to (causal chains forwards)")
 async def effects(request: Request, of: Text, space: ReaderSpace) -> Response:
-    return json_response(await state_of(request).spaces.parse(space, lambda e: _chains(e, of, "effects")))
+    return json_response(await state_of(request).spaces.read(space, lambda e: _chains(e, of, "effects")))
 
 
 @router.get("/contradictions", response_model=ContradictionsOut, summary="Current facts that cannot all hold")
@@ -181,7 +181,7 @@ async def audit(
     summary="Forget a source: everything only it supports is deleted",
 )
 async def forget(source_id: str, request: Request, space: WriterSpace) -> Response:
-    affected = await state_of(request).spaces.read(space, lambda e: e.forget(source_id))
+    affected = await state_of(request).spaces.write(space, lambda e: e.forget(source_id))
     return json_response({"deleted": source_id, "affected": affected})
 
 

@@ -30,7 +30,7 @@ def _report(report: object) -> dict[str, object]:
 
 @router.post("/learn", response_model=LearnReportOut, summary="Learn one text")
 async def learn(body: LearnIn, request: Request, space: WriterSpace) -> Response:
-    report = await state_of(request).spaces.parse(
+    report = await state_of(request).spaces.write(
         space, lambda e: e.learn(body.text, source=body.source, time=body.time)
     )
     return json_response(_report(report))
@@ -40,7 +40,7 @@ async def learn(body: LearnIn, request: Request, space: WriterSpace) -> Response
 async def learn_batch(body: LearnBatchIn, request: Request, space: WriterSpace) -> Response:
     docs = [Document(id=d.id, text=d.text, time=d.time, title=d.title, meta=d.meta) for d in body.documents]
     _check_unique(docs)
-    report = await state_of(request).spaces.parse(space, lambda e: e.learn_documents(docs))
+    report = await state_of(request).spaces.write(space, lambda e: e.learn_documents(docs))
     return json_response(_report(report))
 
 
@@ -79,7 +79,7 @@ async def ingest(
         _check_unique(docs)
         return engine.learn_documents(docs)
 
-    report = await state_of(request).spaces.parse(space, run)
+    report = await state_of(request).spaces.write(space, run)
     return json_response(_report(report))
 
 

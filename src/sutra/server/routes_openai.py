@@ -123,7 +123,7 @@ async def chat(body: ChatIn, request: Request, caller: CurrentCaller) -> Respons
     space = await open_space(request, caller, body.model, "writer" if body.learn_system else "reader")
     system = [m.text() for m in body.messages if m.role in ("system", "developer") and m.text().strip()]
     if body.learn_system and system:
-        await state_of(request).spaces.parse(space, lambda e: [e.learn(text) for text in system])
+        await state_of(request).spaces.write(space, lambda e: [e.learn(text) for text in system])
     answer = orjson.loads(await answer_bytes(request, space, AskIn(question=question, resolve=body.resolve)))
     completion_id = "chatcmpl-" + secrets.token_hex(12)
     created = int(time.time())

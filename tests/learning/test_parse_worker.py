@@ -1,0 +1,75 @@
+"""Questions parsed in the child process, or several at once, read exactly as parsed alone in process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from sutra.learning import nlp
+
+QUESTIONS = [
+    "Who owns the ledger database?",
+    "What did Priya Nair do on 4 March 2024?",
+    "Is the ledger database in Ireland?",
+    "Which process are the students using when they group the leaves by shape?",
+    "How many objects is Daniel carrying?",
+    "the water will be water vapor when the temperature is 120 c",
+    "Where was the apple before the kitchen?",
+    "What happens if the disk is full?",
+]
+
+
+def _reading(doc: Any) -> list[object]:
+    """Everything the reasoner reads from a parse."""
+    tokens = [(t.text, t.lemma_, t.pos_, t.tag_, t.dep_, t.head.i, t.ent_type_, t.ent_iob_) for t in doc]
+    return [
+        tokens,
+        [s.text for s in doc.sents],
+        [c.text for c in doc.noun_chunks],
+        [(e.text, e.label_) for e in doc.ents],
+    ]
+
+
+@pytest.fixture
+def worker() -> Iterator[None]:
+    nlp.parse_one.cache_clear()
+    assert nlp.start_worker()
+    yield
+    nlp.stop_worker()
+    nlp.parse_one.cache_clear()
+
+
+def test_a_parse_from_the_worker_reads_like_one_in_process(worker: None) -> None:
+    for question in QUESTIONS:
+        (alone,) = nlp.parse_in_process([question])
+        assert _reading(nlp.parse_one(question)) == _reading(alone), question
+
+
+def test_questions_asked_at_once_from_many_threads_each_get_their_own_parse(worker: None) -> None:
+    texts = [f"{q} ({i})" for i in range(6) for q in QUESTIONS]  # distinct texts: no cache hits
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        parsed = list(pool.map(nlp.parse_one, texts))
+    for text, doc in zip(texts, parsed, strict=True):
+        assert doc.text == text
+        assert _reading(doc) == _reading(nlp.parse_in_process([text])[0])
+
+
+def test_in_process_batches_from_many_threads_read_like_single_parses() -> None:
+    nlp.parse_one.cache_clear()
+    texts = [f"{q} [{i}]" for i in range(4) for q in QUESTIONS]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        parsed = list(pool.map(nlp.parse_one, texts))
+    assert [_reading(d) for d in parsed] == [_reading(nlp.parse_in_process([t])[0]) for t in texts]
+
+
+def test_when_the_worker_dies_questions_are_parsed_in_process(worker: None) -> None:
+    running = nlp._worker
+    assert running is not None
+    running._process.kill()
+    running._process.wait()
+    doc = nlp.parse_one("Who owns the payroll database after the crash?")
+    assert _reading(doc) == _reading(nlp.parse_in_process([doc.text])[0])
+    assert nlp._worker is None  # given up on; later parses stay in process
