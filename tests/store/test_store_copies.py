@@ -1,7 +1,8 @@
 """Readers get copies of stored records that equal them field for field and share nothing mutable.
 
-The copies are built field by field for speed, so a field added to the model must be added to the copy
-too; these tests fail when one is missed or two are swapped."""
+The copies are built from the fields by position (`codec.concept_fields`, `association_fields`, which the
+snapshot rows use too), so a field added to the model must be added there; these tests fail when one is
+missed or two are swapped."""
 
 from __future__ import annotations
 

@@ -268,13 +268,14 @@ ASSOCIATION_ROW = (
 )
 
 
-def concept_to_row(c: Concept, vector: Any) -> list[Any]:
-    """`vector` is what the row stores in the vector field: float32 bytes, a row number or None."""
+def concept_fields(c: Concept, vector: Any) -> list[Any]:
+    """Every field of `c` in declaration order (`CONCEPT_ROW`), `vector` in the vector's place, lists and
+    maps copied so that the result shares nothing mutable with `c`."""
     return [
         c.id,
         c.text,
-        _enum_value(ConceptKind, c.kind),
-        _enum_value(SemanticType, c.semantic_type),
+        c.kind,
+        c.semantic_type,
         c.domain,
         c.confidence,
         c.strength,
@@ -283,11 +284,18 @@ def concept_to_row(c: Concept, vector: Any) -> list[Any]:
         c.recorded_at,
         list(c.sources),
         list(c.aliases),
-        dict(c.attrs),
+        copy_attrs(c.attrs),
         vector,
         c.seq,
         c.last_seq,
     ]
+
+
+def concept_to_row(c: Concept, vector: Any) -> list[Any]:
+    """`vector` is what the row stores in the vector field: float32 bytes, a row number or None."""
+    row = concept_fields(c, vector)
+    row[2], row[3] = _enum_value(ConceptKind, c.kind), _enum_value(SemanticType, c.semantic_type)
+    return row
 
 
 def concept_from_row(row: Any) -> Concept:
@@ -301,12 +309,13 @@ def concept_from_row(row: Any) -> Concept:
         raise CodecError(f"bad concept row ({exc!r})") from exc
 
 
-def association_to_row(a: Association) -> list[Any]:
+def association_fields(a: Association) -> list[Any]:
+    """Every field of `a` in declaration order (`ASSOCIATION_ROW`), sharing nothing mutable with it."""
     return [
         a.id,
         a.source,
         a.target,
-        _enum_value(AssociationType, a.type),
+        a.type,
         a.relation,
         a.negated,
         a.confidence,
@@ -316,12 +325,18 @@ def association_to_row(a: Association) -> list[Any]:
         a.recorded_at,
         list(a.sources),
         list(a.statements),
-        dict(a.attrs),
+        copy_attrs(a.attrs),
         a.seq,
         a.last_seq,
         a.closed_seq,
         [list(h) for h in a.history],
     ]
+
+
+def association_to_row(a: Association) -> list[Any]:
+    row = association_fields(a)
+    row[3] = _enum_value(AssociationType, a.type)
+    return row
 
 
 def association_from_row(row: Any) -> Association:

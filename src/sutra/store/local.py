@@ -55,7 +55,7 @@ from sutra.store import layout, recovery, wal
 from sutra.store import manifest as manifest_file
 from sutra.store.base import Direction, Store
 from sutra.store.batch import decode_batch, encode_batch
-from sutra.store.codec import copy_attrs, normalize_vector
+from sutra.store.codec import association_fields, concept_fields, normalize_vector
 from sutra.store.graph import Graph
 from sutra.store.indexes import Indexes
 from sutra.store.recovery import RecoveryReport
@@ -556,46 +556,11 @@ class FrozenView:
 
 def _copy_concept(c: Concept) -> Concept:
     # Stored records are shared and never changed in place; callers get their own lists and dicts, and
-    # vectors as float32 whatever form the space keeps them in. Every field is passed by position (a test
-    # checks none is missed): `dataclasses.replace` was a fifth of an ask's time outside parsing.
-    return Concept(
-        c.id,
-        c.text,
-        c.kind,
-        c.semantic_type,
-        c.domain,
-        c.confidence,
-        c.strength,
-        c.valid_from,
-        c.valid_to,
-        c.recorded_at,
-        list(c.sources),
-        list(c.aliases),
-        copy_attrs(c.attrs),
-        None if c.vector is None else vector_storage.decode(c.vector),
-        c.seq,
-        c.last_seq,
-    )
+    # vectors as float32 whatever form the space keeps them in. Built from the fields by position:
+    # `dataclasses.replace` was a fifth of an ask's time outside parsing.
+    vector = None if c.vector is None else vector_storage.decode(c.vector)
+    return Concept(*concept_fields(c, vector))
 
 
 def _copy_association(a: Association) -> Association:
-    return Association(
-        a.id,
-        a.source,
-        a.target,
-        a.type,
-        a.relation,
-        a.negated,
-        a.confidence,
-        a.strength,
-        a.valid_from,
-        a.valid_to,
-        a.recorded_at,
-        list(a.sources),
-        list(a.statements),
-        copy_attrs(a.attrs),
-        a.seq,
-        a.last_seq,
-        a.closed_seq,
-        [list(h) for h in a.history],
-    )
+    return Association(*association_fields(a))
