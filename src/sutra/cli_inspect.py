@@ -37,7 +37,7 @@ def timeline(
 
 def find(
     semantic_type: Annotated[
-        str | None, typer.Option("--type", help="entity, event, rule, temporal, …")
+        str | None, typer.Option("--type", help="entity, event, rule, … (sutra stats counts each)")
     ] = None,
     domain: Annotated[str | None, typer.Option(help="Only this domain.")] = None,
     since: Annotated[str | None, typer.Option(help="Event time from (ISO-8601).")] = None,

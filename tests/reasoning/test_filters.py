@@ -25,6 +25,14 @@ def space(make_space: Callable[..., Sutra]) -> Sutra:
     return kb
 
 
+def test_stats_count_the_semantic_types_find_filters_on(space: Sutra) -> None:
+    counts = space.stats()["concepts_by_semantic_type"]
+    assert sum(counts.values()) == space.stats()["concepts"]
+    assert {"causal", "rule", "entity"} <= set(counts)
+    for semantic_type, n in counts.items():
+        assert len(space.find(semantic_type=semantic_type, limit=1000)) == n, semantic_type
+
+
 def test_by_semantic_type(space: Sutra) -> None:
     assert [c.text for c in space.find(semantic_type="causal")] == [DOCS[2].text]
     assert [c.text for c in space.find(semantic_type="rule")] == [DOCS[0].text]

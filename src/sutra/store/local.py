@@ -436,6 +436,10 @@ class LocalStore(Store):
                 "associations": len(assocs),
                 "current_associations": sum(a.closed_seq is None for a in assocs),
                 "concepts_by_kind": {str(k): n for k, n in sorted(Counter(c.kind for c in concepts).items())},
+                # what `find --type` filters on (a statement's kind is "statement", its type one of nine)
+                "concepts_by_semantic_type": {
+                    str(t): n for t, n in sorted(Counter(c.semantic_type for c in concepts).items())
+                },
                 "associations_by_type": {
                     str(t): n for t, n in sorted(Counter(a.type for a in assocs).items())
                 },

@@ -350,6 +350,7 @@ class ShardedStore(Store):
                 "associations": total("associations"),
                 "current_associations": total("current_associations"),
                 "concepts_by_kind": merged("concepts_by_kind"),
+                "concepts_by_semantic_type": merged("concepts_by_semantic_type"),
                 "associations_by_type": merged("associations_by_type"),
                 "vectors": total("vectors"),
                 "vector_index": next((p["vector_index"] for p in per if p["vector_index"]), None),
