@@ -162,6 +162,17 @@ _HINTS = {
 }
 
 
+def check_writable(directory: Path, *, closed: bool, failure: str | None, logs: str = "WAL") -> None:
+    """Refuse a write to a closed store, or to one that stopped accepting writes after `failure`."""
+    if closed:
+        raise StorageError(f"the store at {directory} is closed; open it again to write")
+    if failure is not None:
+        raise StorageError(
+            f"the store at {directory} stopped accepting writes: {failure}. Close it and reopen it to "
+            f"recover from the {logs}."
+        )
+
+
 def storage_error(exc: OSError, directory: Path) -> StorageError:
     """An OSError met while opening `directory`, as a message that says where and what to do."""
     where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(directory) else ""

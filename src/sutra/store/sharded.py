@@ -398,13 +398,7 @@ class ShardedStore(Store):
         return self
 
     def _check_writable(self) -> None:
-        if self._closed:
-            raise StorageError(f"the store at {self.path} is closed; open it again to write")
-        if self._failure is not None:
-            raise StorageError(
-                f"the store at {self.path} stopped accepting writes: {self._failure}. Close it and "
-                "reopen it to recover from the WALs."
-            )
+        layout.check_writable(self.path, closed=self._closed, failure=self._failure, logs="WALs")
 
 
 def _remove_new_shard(directory: Path) -> None:
