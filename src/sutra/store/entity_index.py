@@ -6,6 +6,9 @@ Names are compared after lower-casing (Unicode case folding) and collapsing runs
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from sutra.model import Concept, ConceptKind
 
 
@@ -43,8 +46,18 @@ class EntityIndex:
     def snapshot(self) -> dict[str, frozenset[str]]:
         return {name: frozenset(ids) for name, ids in self._ids.items()}
 
+    def saved(self) -> dict[str, list[str]]:
+        """The index as plain maps and lists, for a snapshot (`from_saved` takes it back)."""
+        return {name: list(ids) for name, ids in self._ids.items()}
+
     @classmethod
-    def build(cls, concepts: list[Concept]) -> EntityIndex:
+    def from_saved(cls, saved: dict[str, Any]) -> EntityIndex:
+        index = cls()
+        index._ids = {name: dict.fromkeys(ids) for name, ids in saved.items()}
+        return index
+
+    @classmethod
+    def build(cls, concepts: Iterable[Concept]) -> EntityIndex:
         index = cls()
         for c in concepts:
             index.update(None, c)

@@ -35,8 +35,11 @@ from sutra.model import (
     PutAssociation,
     PutConcept,
 )
+from sutra.store.records import RecordTable
 
-Index = dict[str, dict[str, None]]  # key -> ordered set of ids
+# key -> ordered set of ids. Indexes adopted from a snapshot hold tuples instead, which the primitives
+# turn into dicts when they first change them (`_ids_to_change`).
+Index = dict[str, dict[str, None]]
 Adjacency = dict[str, dict[AssociationType, dict[str, None]]]  # concept id -> type -> association ids
 
 
@@ -51,8 +54,8 @@ class Graph:
         # A shard's graph (store/sharded.py) holds only the concepts `owns` accepts, and the associations
         # whose source it owns; endpoints and cascades that reach other shards are the sharded store's job.
         self._owns = owns
-        self.concepts: dict[str, Concept] = {}
-        self.associations: dict[str, Association] = {}
+        self.concepts = RecordTable()  # id -> Concept, in seq order
+        self.associations = RecordTable()  # id -> Association, in seq order
         self.seq = 0  # the persisted put counter: one increment per PutConcept/PutAssociation
         self._out: Adjacency = {}
         self._in: Adjacency = {}
@@ -66,31 +69,63 @@ class Graph:
     # ---- loading and transactions ----
 
     def load(self, concepts: Iterable[Concept], associations: Iterable[Association], seq: int) -> None:
-        """Fill an empty graph from a snapshot (records already in `seq` order). Hooks are not called.
+        """Fill an empty graph from records already in `seq` order (an old-format snapshot, `check`, and
+        the snapshot writer, which saves the indexes built here). Hooks are not called.
 
         The index updates of `_index_concept`/`_index_assoc` are inlined (nothing to unindex in an empty
-        graph): this loop is most of a large store's open time, and `check` compares its result with theirs.
+        graph): this loop is most of the time it takes, and `check` compares its result with theirs.
         """
         concepts_by_source, assocs_by_source, cited_by = (
             self._concepts_by_source,
             self._assocs_by_source,
             self._cited_by,
         )
+        table: dict[str, Any] = {}
         for c in concepts:
-            self.concepts[c.id] = c
+            table[c.id] = c
             for src in c.sources:
                 concepts_by_source.setdefault(src, {})[c.id] = None
-        out, into = self._out, self._in
+        self.concepts = RecordTable.of(table.values())
+        out, into, table = self._out, self._in, {}
         for a in associations:
             aid = a.id
-            self.associations[aid] = a
+            table[aid] = a
             out.setdefault(a.source, {}).setdefault(a.type, {})[aid] = None
             into.setdefault(a.target, {}).setdefault(a.type, {})[aid] = None
             for src in a.sources:
                 assocs_by_source.setdefault(src, {})[aid] = None
             for statement in a.statements:
                 cited_by.setdefault(statement, {})[aid] = None
+        self.associations = RecordTable.of(table.values())
         self.seq = seq
+
+    def adopt(
+        self, concepts: RecordTable, associations: RecordTable, indexes: dict[str, Any], seq: int
+    ) -> None:
+        """Take a format-4 snapshot's tables and the indexes saved with them (`saved_indexes`) as they are:
+        records are decoded when first read, index entries are tuples until first changed."""
+        self.concepts, self.associations, self.seq = concepts, associations, seq
+        self._out, self._in = dict(indexes["out"]), dict(indexes["in"])
+        self._concepts_by_source = dict(indexes["concepts_by_source"])
+        self._assocs_by_source = dict(indexes["associations_by_source"])
+        self._cited_by = dict(indexes["cited_by"])
+
+    def saved_indexes(self) -> dict[str, Any]:
+        """The graph's own indexes as plain maps and lists, for a snapshot (`adopt` takes them back)."""
+
+        def adjacency(adj: Adjacency) -> dict[str, dict[str, list[str]]]:
+            return {cid: {str(t): list(ids) for t, ids in by.items()} for cid, by in adj.items()}
+
+        def index(ix: Index) -> dict[str, list[str]]:
+            return {key: list(ids) for key, ids in ix.items()}
+
+        return {
+            "out": adjacency(self._out),
+            "in": adjacency(self._in),
+            "concepts_by_source": index(self._concepts_by_source),
+            "associations_by_source": index(self._assocs_by_source),
+            "cited_by": index(self._cited_by),
+        }
 
     def begin(self) -> None:
         self._undo, self._undo_seq = {}, self.seq
@@ -114,8 +149,8 @@ class Graph:
                 self._set_assoc(old)
         self.seq = self._undo_seq
         if reinserted:  # restore the "insertion order is seq order" invariant
-            self.concepts = dict(sorted(self.concepts.items(), key=lambda kv: kv[1].seq))
-            self.associations = dict(sorted(self.associations.items(), key=lambda kv: kv[1].seq))
+            self.concepts.sort_by_seq()
+            self.associations.sort_by_seq()
 
     # ---- mutations ----
 
@@ -277,7 +312,7 @@ class Graph:
         ):
             for t, aids in adj.get(cid, {}).items():
                 if wanted is None or t in wanted:
-                    ids.update(aids)
+                    ids.update(aids if type(aids) is dict else dict.fromkeys(aids))
         return sorted((self.associations[aid] for aid in ids), key=lambda a: a.seq)
 
     def has_edges(self, cid: str) -> bool:
@@ -389,8 +424,8 @@ class Graph:
 
     def _index_assoc(self, old: Association | None, new: Association) -> None:
         if old is None:  # source, target and type never change for an existing id
-            self._out.setdefault(new.source, {}).setdefault(new.type, {})[new.id] = None
-            self._in.setdefault(new.target, {}).setdefault(new.type, {})[new.id] = None
+            _ids_to_change(self._out.setdefault(new.source, {}), new.type)[new.id] = None
+            _ids_to_change(self._in.setdefault(new.target, {}), new.type)[new.id] = None
         _reindex(self._assocs_by_source, new.id, old.sources if old else (), new.sources)
         _reindex(self._cited_by, new.id, old.statements if old else (), new.statements)
 
@@ -427,18 +462,29 @@ def _merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 def _reindex(index: Index, oid: str, old_keys: Iterable[str], new_keys: Iterable[str]) -> None:
     old_set, new_set = set(old_keys), set(new_keys)
     for key in old_set - new_set:
-        ids = index[key]
+        ids = _ids_to_change(index, key)
         del ids[oid]
         if not ids:
             del index[key]
     for key in new_set - old_set:
-        index.setdefault(key, {})[oid] = None
+        _ids_to_change(index, key)[oid] = None
 
 
 def _unlink(adj: Adjacency, cid: str, t: AssociationType, aid: str) -> None:
     by_type = adj[cid]
-    del by_type[t][aid]
-    if not by_type[t]:
+    ids = _ids_to_change(by_type, t)
+    del ids[aid]
+    if not ids:
         del by_type[t]
         if not by_type:
             del adj[cid]
+
+
+def _ids_to_change(level: dict[Any, Any], key: Any) -> dict[str, None]:
+    """The ordered id set under `key`, created if missing, made a dict if a snapshot left it a tuple."""
+    ids = level.get(key)
+    if ids is None:
+        ids = level[key] = {}
+    elif type(ids) is not dict:
+        ids = level[key] = dict.fromkeys(ids)
+    return ids

@@ -10,7 +10,7 @@ hnswlib also spreads over all cores. Entity and keyword changes are cheap and ap
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -54,17 +54,51 @@ class Indexes:
         """
         self.entities = EntityIndex.build(concepts)
         self._keywords = None if self._all_concepts is not None else KeywordIndex.build(concepts)
+        with_vectors = [c.id for c in concepts if c.vector is not None]
+        return self._load_vectors(
+            with_vectors, concepts, dim=dim, directory=directory, lsn=lsn, loading=loading
+        )
+
+    def adopt(
+        self,
+        entities: dict[str, Any],
+        vector_ids: Sequence[str],
+        vectors: np.ndarray | None,
+        *,
+        dim: int | None,
+        directory: Path,
+        lsn: int,
+        loading: Future[Any] | None = None,
+    ) -> bool:
+        """As `rebuild`, from what a format-4 snapshot saved: the entity index, and the ids and rows of its
+        vector file (memory-mapped), so that no record needs decoding."""
+        self.entities = EntityIndex.from_saved(entities)
+        self._keywords = None
+        return self._load_vectors(
+            vector_ids, lambda: vectors, dim=dim, directory=directory, lsn=lsn, loading=loading
+        )
+
+    def _load_vectors(
+        self,
+        ids: Sequence[str],
+        rows: Callable[[], Any],
+        *,
+        dim: int | None,
+        directory: Path,
+        lsn: int,
+        loading: Future[Any] | None,
+    ) -> bool:
+        """Use the vector index saved at `lsn` if it holds exactly `ids`; else index `rows()`, one per id."""
         self.vectors, self._pending = None, {}
         if dim is None:
             return False
         self.vectors = make_index(self.vector_backend, dim, directory=directory, lsn=lsn, loading=loading)
-        with_vectors = {c.id: c.vector for c in concepts if c.vector is not None}
-        if len(self.vectors) and self.vectors.ids() == set(with_vectors):
+        if len(self.vectors) and self.vectors.ids() == set(ids):
             return True
         self.vectors = make_index(self.vector_backend, dim)  # nothing saved, or it does not match: rebuild
-        if with_vectors:
+        if ids:
             # stored vectors may be compact (float16, int8): the index gets float32 rows
-            self.vectors.upsert(list(with_vectors), decode_rows(list(with_vectors.values())))
+            self.vectors.upsert(list(ids), decode_rows(rows()))
         return False
 
     @property

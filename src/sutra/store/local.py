@@ -156,19 +156,32 @@ class LocalStore(Store):
         where = f"the snapshot {self.path / SNAPSHOT_NAME} cannot be loaded: "
         with _records_checked(where, ". Restore the data directory from a backup."):
             if snap is not None:
-                self._adopt_dim(snap.concepts, SNAPSHOT_NAME)
-                self._graph.load(snap.concepts, snap.associations, snap.seq)
                 report.snapshot_lsn = snap.lsn
+                if snap.indexes is not None:  # format 4: records are decoded when first read
+                    dims = {snap.dim} if snap.dim is not None else set()
+                    self._ensure_adopted_dim(
+                        recovery.adopt_dims(self._manifest, self.path, dims, SNAPSHOT_NAME)
+                    )
+                    self._graph.adopt(snap.concept_table, snap.association_table, snap.indexes, snap.seq)
+                else:
+                    self._adopt_dim(snap.concepts, SNAPSHOT_NAME)
+                    self._graph.load(snap.concepts, snap.associations, snap.seq)
                 if not self._manifest.snapshot:  # a space from before the mark existed, or a crash before
                     self._save_manifest(snapshot=True)
+            where = {"dim": self._manifest.dim, "directory": self.path, "lsn": report.snapshot_lsn}
+            if snap is not None and snap.entities is not None:
+                report.vector_index_loaded = self._indexes.adopt(
+                    snap.entities,
+                    snap.vector_ids or (),
+                    snap.vectors,
+                    loading=loading,
+                    **where,
+                )
+            else:
+                report.vector_index_loaded = self._indexes.rebuild(
+                    list(self._graph.concepts.values()), loading=loading, **where
+                )
             del snap
-            report.vector_index_loaded = self._indexes.rebuild(
-                list(self._graph.concepts.values()),
-                dim=self._manifest.dim,
-                directory=self.path,
-                lsn=report.snapshot_lsn,
-                loading=loading,
-            )
         last_lsn = self._replay(report, repair=repair)
         self._snapshot_lsn = report.snapshot_lsn
         self._wal = wal.WalWriter(
@@ -189,7 +202,9 @@ class LocalStore(Store):
             )
 
     def _adopt_dim(self, concepts: Iterable[Concept], where: str) -> None:
-        dim = recovery.adopt_dim(self._manifest, self.path, concepts, where)
+        self._ensure_adopted_dim(recovery.adopt_dim(self._manifest, self.path, concepts, where))
+
+    def _ensure_adopted_dim(self, dim: int | None) -> None:
         if dim is not None:
             self._ensure_dim(dim)  # `"dim": null` lost the value; the data says what it was
 
@@ -358,18 +373,28 @@ class LocalStore(Store):
 
     def frozen(self) -> FrozenView:
         """A consistent copy of the whole graph as of the last applied batch, for checkpoints, export and
-        backup. Only the lists are copied (under the lock, briefly); the records are shared, never changed."""
+        backup. Only the lists are copied (under the lock, briefly); the records are shared, never changed.
+        Records adopted from a snapshot and not read since are decoded after the lock is released."""
         with self._rw:
             if self._closed:
                 raise StorageError(f"the store at {self.path} is closed; open it again to read it")
-            return FrozenView(
-                lsn=self._wal.next_lsn - 1,
-                seq=self._graph.seq,
-                dim=self._manifest.dim,
-                vector_dtype=self._manifest.vector_dtype,
-                concepts=list(self._graph.concepts.values()),
-                associations=list(self._graph.associations.values()),
+            lsn, seq, dim, dtype = (
+                self._wal.next_lsn - 1,
+                self._graph.seq,
+                self._manifest.dim,
+                self._manifest.vector_dtype,
             )
+            concepts, associations = self._graph.concepts, self._graph.associations
+            concept_entries, association_entries = concepts.frozen(), associations.frozen()
+        # records not read since the store opened are decoded here, outside the lock, without caching them
+        return FrozenView(
+            lsn=lsn,
+            seq=seq,
+            dim=dim,
+            vector_dtype=dtype,
+            concepts=list(concepts.materialize(concept_entries)),
+            associations=list(associations.materialize(association_entries)),
+        )
 
     # ---- reading ----
 
@@ -420,7 +445,10 @@ class LocalStore(Store):
 
     def concepts(self, kind: ConceptKind | None = None) -> list[Concept]:
         with self._rw:
-            return [_copy_concept(c) for c in self._graph.concepts.values() if kind is None or c.kind == kind]
+            table = self._graph.concepts
+            return [
+                _copy_concept(c) for c in (table.values() if kind is None else table.select("kind", kind))
+            ]
 
     def by_source(self, source_id: str) -> list[str]:
         with self._rw:
@@ -428,21 +456,17 @@ class LocalStore(Store):
 
     def stats(self) -> dict[str, Any]:
         with self._rw:
-            concepts, assocs = self._graph.concepts.values(), self._graph.associations.values()
+            concepts, assocs = self._graph.concepts, self._graph.associations
             vectors = self._indexes.vectors
             return {
                 "path": str(self.path),
                 "concepts": len(concepts),
                 "associations": len(assocs),
-                "current_associations": sum(a.closed_seq is None for a in assocs),
-                "concepts_by_kind": {str(k): n for k, n in sorted(Counter(c.kind for c in concepts).items())},
+                "current_associations": assocs.tally("current")[True],
+                "concepts_by_kind": _counts(concepts.tally("kind")),
                 # what `find --type` filters on (a statement's kind is "statement", its type one of nine)
-                "concepts_by_semantic_type": {
-                    str(t): n for t, n in sorted(Counter(c.semantic_type for c in concepts).items())
-                },
-                "associations_by_type": {
-                    str(t): n for t, n in sorted(Counter(a.type for a in assocs).items())
-                },
+                "concepts_by_semantic_type": _counts(concepts.tally("semantic_type")),
+                "associations_by_type": _counts(assocs.tally("type")),
                 "vectors": 0 if vectors is None else len(vectors),
                 "vector_index": None if vectors is None else getattr(vectors, "backend", vectors.name),
                 "dim": self._manifest.dim,
@@ -482,6 +506,10 @@ class LocalStore(Store):
 
     def _check_writable(self) -> None:
         layout.check_writable(self.path, closed=self._closed, failure=self._failure)
+
+
+def _counts(tally: Counter[Any]) -> dict[str, int]:
+    return {str(value): n for value, n in sorted(tally.items())}
 
 
 @contextlib.contextmanager

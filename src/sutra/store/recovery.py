@@ -58,7 +58,11 @@ def adopt_dim(
     manifest: manifest_file.Manifest, directory: Path, concepts: Iterable[Concept], where: str
 ) -> int | None:
     """The dimension to record when the manifest lost it (`"dim": null`); CorruptionError on a conflict."""
-    dims = {c.vector.size for c in concepts if c.vector is not None}
+    return adopt_dims(manifest, directory, {c.vector.size for c in concepts if c.vector is not None}, where)
+
+
+def adopt_dims(manifest: manifest_file.Manifest, directory: Path, dims: set[int], where: str) -> int | None:
+    """`adopt_dim` given the dimensions the stored vectors have."""
     if not dims or dims == {manifest.dim}:
         return None
     if manifest.dim is None and len(dims) == 1:

@@ -1,48 +1,61 @@
 """Snapshots: the whole graph as of one LSN, written atomically, so the WAL before it can be dropped.
 
-Layout::
+Layout (format 4)::
 
     b"SUTRASNP" | u32 format version
-    msgpack stream: {"lsn", "seq", "concepts": n, "associations": n, "vectors", "layout": "rows",
-                     "concept_fields": [...], "association_fields": [...]},
-                    an array of n concept rows, an array of n association rows
-    u32 crc32(stream) | u64 stream length | b"SUTRAEND"
+    body: sections, one after another, then a msgpack footer and its u32 length
+    u32 crc32(body) | u64 body length | b"SUTRAEND"
 
-Records are written in `seq` order, which is the order the graph keeps them in, so loading needs no sort.
-Since format 3 each record is a positional row (field names in the header, see `codec.CONCEPT_ROW`), which
-decodes several times faster than a map; format 2's maps (layout "arrays", or one object per record)
-are still read.
+The footer holds lsn, seq, record counts, the vector file entry, the record field names and where each
+section lies in the body. Sections:
 
-Since format 2 the vectors are not inside the msgpack stream but in `snapshot.<lsn>.npy` beside it, one row
-per concept with a vector (a concept row holds its row number in the vector field; a map named it "vrow"),
-in the space's vector dtype. Opening memory-maps that file (`np.load(mmap_mode="r")`), so a cold start
-neither decodes nor copies the vectors; the header's "vectors" entry gives its name, rows, dtype and crc32,
-checked on load. The .npy is written and renamed into place before snapshot.bin, which is the commit point;
-older .npy files are removed after it. Format 1 snapshots (vectors inline as float32 bytes) are still read.
+- `concept_rows` / `association_rows`: every record as a packed positional row (field names in the footer,
+  see `codec.CONCEPT_ROW`), in `seq` order; `*_offsets`: where each row starts (little-endian u64, one more
+  than there are rows); `*_ids`: the ids in the same order.
+- columns, one byte per row: a concept's kind and semantic type, an association's type and whether it is
+  current (the values each byte stands for are in the footer), so filters and counts need no decoding.
+- `graph_indexes`: the graph's own indexes (adjacency by type, records by source, statement citations),
+  `entities`: the entity-name index, `vector_ids`: the concept id of each row of the vector file.
+
+Opening memory-maps the file and decodes only ids, offsets, columns and indexes: records stay packed until
+first read (`records.RecordTable`), which is what lets a million-concept store open in seconds. The indexes
+are rebuilt from the records by the writer (a fresh `Graph.load`), so they are exactly what loading every
+record would build, and `Store.check()` compares them with the records.
+
+The vectors are not in this file but in `snapshot.<lsn>.npy` beside it, one row per concept with a vector
+(a concept row holds its row number in the vector field), in the space's vector dtype. Opening memory-maps
+that file (`np.load(mmap_mode="r")`), so a cold start neither decodes nor copies the vectors; the footer's
+"vectors" entry gives its name, rows, dtype and crc32, checked on load. The .npy is written and renamed
+into place before snapshot.bin, which is the commit point; older .npy files are removed after it.
+
+Formats 1 to 3 (a header map then records as maps or rows, decoded whole on open) are still read.
 
 The trailer makes a truncated or damaged snapshot detectable (`CorruptionError`); a newer format version is a
 `ConfigError` that says to upgrade. Replacing the file is atomic (temp file, fsync, rename, directory fsync):
 after a crash there is either the old snapshot or the new one, never half of one. Recovery replays only WAL
 frames with an LSN above the snapshot's, so a crash between the rename and the WAL truncation is harmless.
+A record whose checksum matches but whose fields are ill-typed (a hand edit) is a `CorruptionError` when it
+is first read.
 """
 
 from __future__ import annotations
 
 import contextlib
+import mmap
 import os
 import re
 import struct
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import msgpack
 import numpy as np
 
 from sutra.errors import ConfigError, CorruptionError
-from sutra.model import Association, Concept
+from sutra.model import Association, AssociationType, Concept, ConceptKind, SemanticType
 from sutra.store.codec import (
     ASSOCIATION_ROW,
     CONCEPT_ROW,
@@ -57,26 +70,52 @@ from sutra.store.codec import (
     vector_from_bytes,
     vector_to_bytes,
 )
+from sutra.store.entity_index import EntityIndex
 from sutra.store.fsutil import TMP_SUFFIX, atomic_writer, fsync_dir
+from sutra.store.graph import Graph
+from sutra.store.records import RecordTable, RowSource
 from sutra.store.vectors.storage import DEFAULT_VECTOR_DTYPE, encode_rows, numpy_dtype
 
 SNAPSHOT_NAME = "snapshot.bin"
-SNAPSHOT_VERSION = 3
+SNAPSHOT_VERSION = 4
 VECTOR_FILE = re.compile(r"snapshot\.\d+\.npy")  # exactly the names `write_snapshot` gives vector files
 _ROWS_PER_CHUNK = 8192
-_ARRAY = msgpack.Packer()  # only for array headers, which carry no state
 MAGIC, END = b"SUTRASNP", b"SUTRAEND"
 HEADER = struct.Struct("<8sI")
 TRAILER = struct.Struct("<IQ8s")
-_WRITE_BUFFER = 1 << 20
+FOOTER_LENGTH = struct.Struct("<I")
+_OFFSET = np.dtype("<u8")
+# The one-byte columns: (table, field) -> the values their bytes stand for, in this order.
+COLUMNS: dict[tuple[str, str], list[Any]] = {
+    ("concept", "kind"): list(ConceptKind),
+    ("concept", "semantic_type"): list(SemanticType),
+    ("association", "type"): list(AssociationType),
+    ("association", "current"): [False, True],
+}
 
 
 @dataclass(slots=True)
 class Snapshot:
+    """A read snapshot. Format 4 also carries the graph's indexes, the entity index and the vector ids,
+    and its tables decode records on first read; older formats are decoded whole (those three are None)."""
+
     lsn: int = 0
     seq: int = 0
-    concepts: list[Concept] = field(default_factory=list)
-    associations: list[Association] = field(default_factory=list)
+    concept_table: RecordTable = field(default_factory=RecordTable)
+    association_table: RecordTable = field(default_factory=RecordTable)
+    indexes: dict[str, Any] | None = None
+    entities: dict[str, Any] | None = None
+    vector_ids: tuple[str, ...] | None = None
+    vectors: np.ndarray | None = None  # the vector file's rows, memory-mapped, in `vector_ids` order
+    dim: int | None = None
+
+    @property
+    def concepts(self) -> list[Concept]:
+        return list(self.concept_table.values())
+
+    @property
+    def associations(self) -> list[Association]:
+        return list(self.association_table.values())
 
 
 def write_snapshot(
@@ -97,47 +136,86 @@ def write_snapshot(
     with_vectors = [c for c in concepts if c.vector is not None and c.vector.size == dims[0]]
     vectors = _write_vectors(path.parent, lsn, with_vectors, vector_dtype) if with_vectors else None
     rows = {id(c): row for row, c in enumerate(with_vectors)}
-    crc = length = 0
+    graph = Graph()  # the indexes an open adopts are built here, by the code that builds them from records
+    graph.load(concepts, associations, seq)
     with atomic_writer(path) as f:
         f.write(HEADER.pack(MAGIC, SNAPSHOT_VERSION))
-        chunks: list[bytes] = []
-
-        def emit(record: object, *, packed: bytes | None = None) -> None:
-            nonlocal crc, length
-            chunk = pack(record) if packed is None else packed
-            crc, length = zlib.crc32(chunk, crc), length + len(chunk)
-            chunks.append(chunk)
-            if len(chunks) >= 512:  # a few large writes instead of one per record
-                f.write(b"".join(chunks))
-                chunks.clear()
-
-        emit(
+        body = _Body(f)
+        body.rows(
+            "concept",
+            (
+                concept_to_row(c, vector_to_bytes(c.vector) if rows.get(id(c)) is None else rows[id(c)])
+                for c in concepts
+            ),
+        )
+        body.rows("association", (association_to_row(a) for a in associations))
+        body.section("concept_ids", pack([c.id for c in concepts]))
+        body.section("association_ids", pack([a.id for a in associations]))
+        for (table, name), values in COLUMNS.items():
+            records = concepts if table == "concept" else associations
+            code = {v: i for i, v in enumerate(values)}
+            body.section(f"{table}_{name}", bytes(code[getattr(r, name)] for r in records))
+        body.section("graph_indexes", pack(graph.saved_indexes()))
+        body.section("entities", pack(EntityIndex.build(concepts).saved()))
+        body.section("vector_ids", pack([c.id for c in with_vectors]))
+        footer = pack(
             {
                 "lsn": lsn,
                 "seq": seq,
                 "concepts": len(concepts),
                 "associations": len(associations),
                 "vectors": vectors,
-                "layout": "rows",
                 "concept_fields": list(CONCEPT_ROW),
                 "association_fields": list(ASSOCIATION_ROW),
+                "columns": _column_values(),
+                "sections": body.sections,
             }
         )
-        emit(None, packed=_ARRAY.pack_array_header(len(concepts)))
-        for c in concepts:
-            row = rows.get(id(c))
-            emit(concept_to_row(c, vector_to_bytes(c.vector) if row is None else row))
-        emit(None, packed=_ARRAY.pack_array_header(len(associations)))
-        for a in associations:
-            emit(association_to_row(a))
-        f.write(b"".join(chunks))
-        f.write(TRAILER.pack(crc, length, END))
+        body.write(footer)
+        body.write(FOOTER_LENGTH.pack(len(footer)))
+        f.write(TRAILER.pack(body.crc, body.length, END))
     keep = vectors["file"] if vectors else None
     for old in path.parent.iterdir():
         if VECTOR_FILE.fullmatch(old.name) and old.name != keep:
             with contextlib.suppress(FileNotFoundError):
                 old.unlink()  # a reader that memory-mapped it keeps its pages until it closes
-    return HEADER.size + length + TRAILER.size
+    return HEADER.size + body.length + TRAILER.size
+
+
+def _column_values() -> dict[str, tuple[str, ...]]:
+    return {f"{table}_{name}": tuple(str(v) for v in values) for (table, name), values in COLUMNS.items()}
+
+
+class _Body:
+    """Writes the body's sections, keeping its crc32, its length and where each section lies."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self._f, self.crc, self.length = f, 0, 0
+        self.sections: dict[str, list[int]] = {}
+
+    def write(self, chunk: bytes) -> None:
+        self._f.write(chunk)
+        self.crc, self.length = zlib.crc32(chunk, self.crc), self.length + len(chunk)
+
+    def section(self, name: str, data: bytes) -> None:
+        self.sections[name] = [self.length, self.length + len(data)]
+        self.write(data)
+
+    def rows(self, table: str, packed_rows: Iterable[list[Any]]) -> None:
+        """One section of packed rows and one of their offsets; rows are written a few hundred at a time."""
+        start, offsets, chunk = self.length, [0], []
+        size = 0
+        for row in packed_rows:
+            data = pack(row)
+            size += len(data)
+            offsets.append(size)
+            chunk.append(data)
+            if len(chunk) >= 512:
+                self.write(b"".join(chunk))
+                chunk.clear()
+        self.write(b"".join(chunk))
+        self.sections[f"{table}_rows"] = [start, self.length]
+        self.section(f"{table}_offsets", np.array(offsets, dtype=_OFFSET).tobytes())
 
 
 def _write_vectors(directory: Path, lsn: int, concepts: list[Concept], dtype: str) -> dict[str, Any]:
@@ -176,10 +254,14 @@ def _write_vectors(directory: Path, lsn: int, concepts: list[Concept], dtype: st
 def read_snapshot(path: Path) -> Snapshot | None:
     """The snapshot at `path`, None if there is none; `CorruptionError`/`ConfigError` if it cannot be used."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size < HEADER.size + TRAILER.size:
+                raise _corrupt(path, "it is too short to be a Sutra snapshot")
+            data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     except FileNotFoundError:
         return None
-    if len(data) < HEADER.size + TRAILER.size or data[:8] != MAGIC:
+    if data[:8] != MAGIC:
         raise _corrupt(path, "it does not start with a Sutra snapshot header")
     _, version = HEADER.unpack_from(data)
     if version > SNAPSHOT_VERSION:
@@ -188,18 +270,124 @@ def read_snapshot(path: Path) -> Snapshot | None:
             "upgrade Sutra to open this data directory."
         )
     crc, length, end = TRAILER.unpack_from(data, len(data) - TRAILER.size)
-    body = data[HEADER.size : len(data) - TRAILER.size]
+    body = memoryview(data)[HEADER.size : len(data) - TRAILER.size]
     if end != END or length != len(body):
         raise _corrupt(path, "it is truncated (the end marker or length is wrong)")
     if zlib.crc32(body) != crc:
         raise _corrupt(path, "its checksum does not match")
     try:
-        return _decode(body, path)
+        return _open_sections(body, path) if version >= 4 else _decode(bytes(body), path)
     except (CodecError, KeyError, TypeError, ValueError, StopIteration, IndexError) as exc:
         raise _corrupt(path, f"its checksum matches but its content is invalid ({exc})") from exc
 
 
+def _open_sections(body: memoryview, path: Path) -> Snapshot:
+    """A format-4 snapshot: ids, offsets, columns and indexes decoded; the rows left packed in the map."""
+    (footer_length,) = FOOTER_LENGTH.unpack_from(body, len(body) - FOOTER_LENGTH.size)
+    footer_start = len(body) - FOOTER_LENGTH.size - footer_length
+    if footer_start < 0:
+        raise CodecError("its footer is longer than the file")
+    footer = _unpack(body[footer_start : len(body) - FOOTER_LENGTH.size])  # arrays come back as tuples
+    if footer["concept_fields"] != CONCEPT_ROW or footer["association_fields"] != ASSOCIATION_ROW:
+        raise CodecError("its rows were written with other record fields than this Sutra's")
+    if footer["columns"] != _column_values():
+        raise CodecError("its columns were written with other values than this Sutra's")
+
+    def section(name: str) -> memoryview:
+        start, stop = footer["sections"][name]
+        if not 0 <= start <= stop <= footer_start:
+            raise CodecError(f"its section {name} lies outside the body")
+        return body[start:stop]
+
+    vectors = _read_vectors(path, footer["vectors"]) if footer["vectors"] else None
+    tables = {}
+    for table, count, decode in (
+        ("concept", footer["concepts"], _row_decoder(path, lambda row: _checked_concept(row, vectors))),
+        ("association", footer["associations"], _row_decoder(path, _checked_association)),
+    ):
+        ids = _unpack(section(f"{table}_ids"))
+        offsets = np.frombuffer(section(f"{table}_offsets"), dtype=_OFFSET)
+        rows = section(f"{table}_rows")
+        if len(ids) != count or len(offsets) != count + 1 or (count and int(offsets[-1]) != len(rows)):
+            raise CodecError(f"its {table} sections do not hold the {count} rows the footer gives")
+        if count and (offsets[0] != 0 or np.any(np.diff(offsets.astype(np.int64)) <= 0)):
+            raise CodecError(f"its {table} row offsets are not increasing")
+        columns = {}
+        for (owner, name), values in COLUMNS.items():
+            if owner == table:
+                codes = np.frombuffer(section(f"{table}_{name}"), dtype=np.uint8)
+                if len(codes) != count or (count and int(codes.max()) >= len(values)):
+                    raise CodecError(f"its {table} {name} column does not fit its rows")
+                columns[name] = (codes, values)
+        tables[table] = RecordTable(RowSource(rows, offsets, decode, columns), ids)
+    dim = footer["vectors"]["dim"] if footer["vectors"] else None
+    if vectors is not None and len(_unpack(section("vector_ids"))) != len(vectors):
+        raise CodecError("its vector ids do not match the rows of its vector file")
+    return Snapshot(
+        lsn=int(footer["lsn"]),
+        seq=int(footer["seq"]),
+        concept_table=tables["concept"],
+        association_table=tables["association"],
+        indexes=_unpack(section("graph_indexes")),
+        entities=_unpack(section("entities")),
+        vector_ids=_unpack(section("vector_ids")),
+        vectors=vectors,
+        dim=dim,
+    )
+
+
+def _unpack(data: memoryview) -> Any:
+    """Arrays as tuples: what is loaded from a snapshot is shared, never changed in place."""
+    try:
+        return msgpack.unpackb(data, raw=False, use_list=False, strict_map_key=False)
+    except Exception as exc:  # checksummed bytes that still do not decode: msgpack raises several types
+        raise CodecError(f"a section is not valid msgpack ({exc})") from exc
+
+
+def _row_decoder(path: Path, build: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`build` (row -> checked record) with its failures as the `CorruptionError` that names the file."""
+
+    def decode(row: Any) -> Any:
+        try:
+            return build(row)
+        except (CodecError, TypeError, ValueError, KeyError, IndexError) as exc:
+            why = f"its checksum matches but a record holds a value no store writes ({exc})"
+            raise _corrupt(path, why) from exc
+
+    return decode
+
+
+def _checked_concept(row: Any, vectors: np.ndarray | None) -> Concept:
+    concept = _with_vector(concept_from_row(row), vectors)
+    _check_types(concept, concept.aliases)
+    return concept
+
+
+def _checked_association(row: Any) -> Association:
+    association = association_from_row(row)
+    _check_types(association, association.statements)
+    return association
+
+
+def _check_types(record: Concept | Association, names: list[str]) -> None:
+    """Rows are checked as they are decoded (not all at open): the fields the graph and indexes rely on."""
+    strings = [record.id, *record.sources, *names]
+    if isinstance(record, Concept):
+        strings.append(record.text)
+    else:
+        strings += [record.source, record.target, record.relation]
+    if (
+        not all(type(s) is str for s in strings)
+        or type(record.sources) is not list
+        or type(names) is not list
+    ):
+        raise CodecError(f"record {record.id!r} holds an id, text or name that is not a string")
+    if type(record.attrs) is not dict or type(record.seq) is not int or type(record.last_seq) is not int:
+        raise CodecError(f"record {record.id!r} holds ill-typed attrs or sequence numbers")
+
+
 def _decode(body: bytes, path: Path) -> Snapshot:
+    """Formats 1 to 3: every record decoded now."""
     records = msgpack.Unpacker(raw=False, strict_map_key=False, max_buffer_size=len(body) + 1)
     records.feed(body)
     header = next(records)
@@ -219,8 +407,10 @@ def _decode(body: bytes, path: Path) -> Snapshot:
             ASSOCIATION_ROW
         ):
             raise CodecError("its rows were written with other record fields than this Sutra's")
-        snap.concepts = [_with_vector(concept_from_row(row), vectors) for row in concept_records]
-        snap.associations = [association_from_row(row) for row in association_records]
+        snap.concept_table = RecordTable.of(
+            [_with_vector(concept_from_row(row), vectors) for row in concept_records]
+        )
+        snap.association_table = RecordTable.of([association_from_row(row) for row in association_records])
         return snap
     concepts = []
     for record in concept_records:
@@ -229,8 +419,8 @@ def _decode(body: bytes, path: Path) -> Snapshot:
         if row is not None:
             concept.vector = _vector_row(concept, row, vectors)
         concepts.append(concept)
-    snap.concepts = concepts
-    snap.associations = [association_from_dict(record) for record in association_records]
+    snap.concept_table = RecordTable.of(concepts)
+    snap.association_table = RecordTable.of([association_from_dict(record) for record in association_records])
     return snap
 
 

@@ -1,0 +1,149 @@
+"""Record tables: id -> concept or association, decoded from a snapshot's rows only when first read.
+
+Opening a large store used to turn every snapshot row into a Python object before the first query (two
+million records at 1M concepts: most of a 12 s open). A `RecordTable` instead starts as `id -> row number`
+over the snapshot's packed rows (`RowSource`, memory-mapped) and replaces a number by its record the first
+time anything reads it. Writes store records directly, so a table holds a mix of both; order is still
+`seq` order, since rows are written in that order and replacing a dict value keeps its place.
+
+Small per-row columns (a concept's kind, an association's type...) stored beside the rows answer filters and
+counts without decoding rows that do not match. Readers must hold the store's lock while a table caches a
+decoded record; `frozen()` + `materialize()` decode without caching, for work done outside the lock.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+import msgpack
+import numpy as np
+
+
+class RowSource:
+    """Packed rows (`rows[offsets[i]:offsets[i + 1]]` is row i) and a function turning one into a record."""
+
+    def __init__(
+        self,
+        rows: memoryview,
+        offsets: np.ndarray,
+        decode: Callable[[Any], Any],
+        columns: dict[str, tuple[np.ndarray, list[Any]]],
+    ) -> None:
+        # columns: field name -> (one code per row, the value each code stands for)
+        self._rows, self._decode, self.columns = rows, decode, columns
+        self._offsets = offsets.tolist()  # Python ints: indexing a list is faster than a numpy array
+
+    def record(self, i: int) -> Any:
+        start, stop = self._offsets[i], self._offsets[i + 1]
+        return self._decode(msgpack.unpackb(self._rows[start:stop], raw=False, strict_map_key=False))
+
+    def value(self, field: str, i: int) -> Any:
+        codes, values = self.columns[field]
+        return values[codes[i]]
+
+
+class RecordTable:
+    """A dict-like table of records keyed by id, in `seq` order, lazily decoded from a `RowSource`."""
+
+    __slots__ = ("_items", "_source")
+
+    def __init__(self, source: RowSource | None = None, ids: Sequence[str] = ()) -> None:
+        self._source = source
+        self._items: dict[str, Any] = (
+            dict(zip(ids, range(len(ids)), strict=True)) if source is not None else {}
+        )
+
+    @classmethod
+    def of(cls, records: Iterable[Any]) -> RecordTable:
+        table = cls()
+        table._items = {r.id: r for r in records}
+        return table
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self._items.get(key)
+        if value is None:
+            return default
+        if type(value) is int:
+            value = self._items[key] = self._source.record(value)  # type: ignore[union-attr]
+        return value
+
+    def __getitem__(self, key: str) -> Any:
+        value = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __setitem__(self, key: str, record: Any) -> None:
+        self._items[key] = record
+
+    def __delitem__(self, key: str) -> None:
+        del self._items[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def values(self) -> Iterator[Any]:
+        """Every record in `seq` order, decoding (and keeping) the ones not read yet."""
+        for key, value in self._items.items():
+            if type(value) is int:
+                value = self._items[key] = self._source.record(value)  # type: ignore[union-attr]
+            yield value
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        for value in self.values():
+            yield value.id, value
+
+    def frozen(self) -> list[Any]:
+        """The table's entries as they are now (records or row numbers): a consistent copy, cheap to take
+        under a lock; `materialize` turns it into records afterwards without touching the table."""
+        return list(self._items.values())
+
+    def materialize(self, entries: list[Any]) -> Iterator[Any]:
+        source = self._source
+        for value in entries:
+            yield source.record(value) if type(value) is int else value  # type: ignore[union-attr]
+
+    def select(self, field: str, value: Any) -> Iterator[Any]:
+        """The records whose `field` equals `value`, decoding only those (the field must be a column)."""
+        column = self._source.columns.get(field) if self._source is not None else None
+        for key, entry in self._items.items():
+            if type(entry) is int:
+                codes, values = column  # type: ignore[misc]
+                if values[codes[entry]] != value:
+                    continue
+                entry = self._items[key] = self._source.record(entry)  # type: ignore[union-attr]
+            elif getattr(entry, field) != value:
+                continue
+            yield entry
+
+    def tally(self, field: str) -> Counter[Any]:
+        """How many records hold each value of `field`, from the column for rows not decoded yet."""
+        counts: Counter[Any] = Counter()
+        rows: list[int] = []
+        for entry in self._items.values():
+            if type(entry) is int:
+                rows.append(entry)
+            else:
+                counts[getattr(entry, field)] += 1
+        if rows:
+            codes, values = self._source.columns[field]  # type: ignore[union-attr]
+            for code, n in enumerate(np.bincount(codes[rows], minlength=len(values)).tolist()):
+                if n:
+                    counts[values[code]] += n
+        return counts
+
+    def sort_by_seq(self) -> None:
+        """Restore `seq` order after a rollback re-inserted records at the end (decodes every record)."""
+        self._items = dict(sorted(self.items(), key=lambda kv: kv[1].seq))
+
+    def decoded(self) -> int:
+        """How many records have been decoded or written since the table was opened (for tests and stats)."""
+        return sum(type(v) is not int for v in self._items.values())
