@@ -11,6 +11,7 @@ import msgpack
 import numpy as np
 import pytest
 from tests.store.builders import dump, edge, entity, statement, unit
+from tests.store.test_store_codec import write_format_3
 
 from sutra.errors import CorruptionError
 from sutra.model import (
@@ -129,22 +130,19 @@ def test_a_failed_batch_after_a_lazy_open_rolls_back_to_the_same_state(open_stor
     assert store.check() == []
 
 
-def rewrite_concept_row(path: Path, index: int, row: list) -> None:
-    """Replace one packed concept row and recompute the checksum, as a hand edit knowing the format would."""
+def edit_sections(path: Path, edit) -> None:
+    """Let `edit(sections, footer)` change a snapshot's sections, then recompute the checksum, as a hand
+    edit that knew the format would."""
     data = path.read_bytes()
     body = data[snapshot.HEADER.size : len(data) - snapshot.TRAILER.size]
     (footer_length,) = struct.unpack_from("<I", body, len(body) - 4)
     footer = msgpack.unpackb(body[len(body) - 4 - footer_length : len(body) - 4])
     sections = {name: body[a:b] for name, (a, b) in footer["sections"].items()}
-    offsets = np.frombuffer(sections["concept_offsets"], dtype="<u8")
-    rows = [sections["concept_rows"][offsets[i] : offsets[i + 1]] for i in range(len(offsets) - 1)]
-    rows[index] = msgpack.packb(row, use_bin_type=True)
-    sections["concept_rows"] = b"".join(rows)
-    sections["concept_offsets"] = np.cumsum([0] + [len(r) for r in rows], dtype="<u8").tobytes()
+    edit(sections, footer)
     new_body, places = b"", {}
-    for name in sorted(footer["sections"], key=lambda n: footer["sections"][n][0]):
-        places[name] = [len(new_body), len(new_body) + len(sections[name])]
-        new_body += sections[name]
+    for name, section in sections.items():
+        places[name] = [len(new_body), len(new_body) + len(section)]
+        new_body += section
     footer["sections"] = places
     packed = msgpack.packb(footer, use_bin_type=True)
     new_body += packed + struct.pack("<I", len(packed))
@@ -155,7 +153,28 @@ def rewrite_concept_row(path: Path, index: int, row: list) -> None:
     )
 
 
-@pytest.mark.parametrize(("field", "value"), [("text", None), ("id", ["c", 1]), ("aliases", [None])])
+def rewrite_concept_row(path: Path, index: int, packed_row: bytes) -> None:
+    def edit(sections, footer):
+        offsets = np.frombuffer(sections["concept_offsets"], dtype="<u8")
+        rows = [sections["concept_rows"][offsets[i] : offsets[i + 1]] for i in range(len(offsets) - 1)]
+        rows[index] = packed_row
+        sections["concept_rows"] = b"".join(rows)
+        sections["concept_offsets"] = np.cumsum([0] + [len(r) for r in rows], dtype="<u8").tobytes()
+
+    edit_sections(path, edit)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("text", None),
+        ("id", ["c", 1]),
+        ("aliases", [None]),
+        ("strength", "x"),
+        ("attrs", {1: 2}),
+        ("id", "e:bob"),
+    ],
+)
 def test_a_record_whose_checksum_matches_but_fields_do_not_is_a_corruption_error_when_read(
     tmp_path, field, value
 ):
@@ -165,9 +184,88 @@ def test_a_record_whose_checksum_matches_but_fields_do_not_is_a_corruption_error
         [concept] = store.concepts()
     row = concept_to_row(concept, None)
     row[snapshot.CONCEPT_ROW.index(field)] = value
-    rewrite_concept_row(tmp_path / "db" / snapshot.SNAPSHOT_NAME, 0, row)
+    rewrite_concept_row(tmp_path / "db" / snapshot.SNAPSHOT_NAME, 0, msgpack.packb(row, use_bin_type=True))
     with LocalStore(tmp_path / "db") as store:  # opening reads no record ...
         with pytest.raises(CorruptionError, match="a record holds a value no store writes"):
             store.concepts()  # ... reading this one says the snapshot is damaged and what to do
         with pytest.raises(CorruptionError, match="Restore the data directory from a backup"):
             store.get_concept(concept.id)
+
+
+def test_a_space_with_a_format_3_snapshot_opens_and_its_next_checkpoint_writes_format_4(open_store, tmp_path):
+    store = open_store()
+    build(store)
+    store.checkpoint()
+    before, view = observable(store), store.frozen()
+    store.close()
+    path = tmp_path / "db" / snapshot.SNAPSHOT_NAME
+    for old in path.parent.glob("snapshot.*.npy"):
+        old.unlink()  # format 3 kept vectors inline in the rows
+    write_format_3(path, lsn=view.lsn, seq=view.seq, concepts=view.concepts, associations=view.associations)
+    store = open_store()
+    assert store._graph.concepts.decoded() == 6  # decoded whole, as format 3 always was
+    assert observable(store) == before and store.check() == []
+    store.apply([ForgetSource("d2")])
+    store.checkpoint()
+    assert snapshot.HEADER.unpack_from(path.read_bytes())[1] == snapshot.SNAPSHOT_VERSION
+    after = observable(store)
+    store.close()
+    assert observable(open_store()) == after
+
+
+@pytest.mark.parametrize("packed", [b"\x93\xa3\xff\xff\xff\x01\x02", b"\x91\x01\x02", b"\xc1"])
+def test_a_row_that_is_not_msgpack_is_a_corruption_error_when_read(tmp_path, packed):
+    with LocalStore(tmp_path / "db") as store:
+        store.apply([PutConcept(entity("Ann", "d"))])
+        store.checkpoint()
+    rewrite_concept_row(tmp_path / "db" / snapshot.SNAPSHOT_NAME, 0, packed)
+    with (
+        LocalStore(tmp_path / "db") as store,
+        pytest.raises(CorruptionError, match="a record holds a value no store writes"),
+    ):
+        store.concepts()
+
+
+def test_check_reports_a_column_that_disagrees_with_its_row(open_store, tmp_path):
+    store = open_store()
+    build(store)
+    store.checkpoint()
+    store.close()
+    path = tmp_path / "db" / snapshot.SNAPSHOT_NAME
+    edit_sections(path, lambda sections, footer: sections.update(concept_kind=bytes([1] * 6)))  # all "entity"
+    store = open_store()
+    assert any("its kind column says" in problem for problem in store.check())
+
+
+@pytest.mark.parametrize("lsn", [-5, "7"])
+def test_a_footer_whose_lsn_is_not_a_count_is_refused(tmp_path, lsn):
+    with LocalStore(tmp_path / "db") as store:
+        store.apply([PutConcept(entity("Ann", "d"))])
+        store.checkpoint()
+    edit_sections(tmp_path / "db" / snapshot.SNAPSHOT_NAME, lambda sections, footer: footer.update(lsn=lsn))
+    with pytest.raises(CorruptionError, match="lsn and seq are not counts"):
+        LocalStore(tmp_path / "db")
+
+
+def test_a_damaged_snapshot_is_reported_as_damage_even_when_the_damage_names_a_missing_file(tmp_path):
+    with LocalStore(tmp_path / "db") as store:
+        store.apply([PutConcept(statement("Ann sings.", "d", vector=unit(8, 1)))])
+        store.checkpoint()
+    path = tmp_path / "db" / snapshot.SNAPSHOT_NAME
+    [vectors] = path.parent.glob("snapshot.*.npy")
+    data = path.read_bytes()
+    path.write_bytes(data.replace(vectors.name.encode(), b"snapshot.9.npy"))  # checksum not recomputed
+    with pytest.raises(CorruptionError, match="its checksum does not match"):
+        LocalStore(tmp_path / "db")
+
+
+def test_a_failed_batch_that_deleted_and_put_again_restores_seq_order(open_store):
+    store = open_store()
+    a, b = entity("A", "d1"), entity("B", "d1")
+    store.apply([PutConcept(a), PutConcept(b)])
+    with pytest.raises(Exception, match="does not exist"):
+        store.apply(
+            [DeleteConcept(a.id), PutConcept(entity("A", "d1")), PutAssociation(edge(a, "r", entity("Z")))]
+        )
+    assert [c.text for c in store.concepts()] == ["A", "B"]
+    assert store.check() == []

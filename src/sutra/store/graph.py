@@ -65,6 +65,7 @@ class Graph:
         self._hooks = hooks
         self._undo: dict[tuple[str, str], Any] | None = None
         self._undo_seq = 0
+        self._dropped = False  # whether the batch in progress deleted a record (see `rollback`)
 
     # ---- loading and transactions ----
 
@@ -128,18 +129,18 @@ class Graph:
         }
 
     def begin(self) -> None:
-        self._undo, self._undo_seq = {}, self.seq
+        self._undo, self._undo_seq, self._dropped = {}, self.seq, False
 
     def commit(self) -> None:
         self._undo = None
 
     def rollback(self) -> None:
         undo, self._undo = self._undo or {}, None
-        reinserted = False
+        # a record deleted in the batch (even if put again since) is re-inserted at the end of its table
+        reinserted, self._dropped = self._dropped, False
         for (kind, oid), old in reversed(undo.items()):
-            table: dict[str, Any] = self.concepts if kind == "c" else self.associations
+            table = self.concepts if kind == "c" else self.associations
             current = table.get(oid)
-            reinserted |= current is None and old is not None
             if old is None:
                 if current is not None:
                     self._drop_concept(oid) if kind == "c" else self._drop_assoc(oid)
@@ -349,7 +350,8 @@ class Graph:
 
     def check(self) -> list[str]:
         """Compare every graph index with one rebuilt from the primary records; check their invariants."""
-        problems = []
+        # first, while rows not read yet are still rows: do their one-byte columns agree with them?
+        problems = self.concepts.column_mismatches() + self.associations.column_mismatches()
         fresh = Graph()
         fresh.load(self.concepts.values(), self.associations.values(), self.seq)
         mine, expected = self.derived_indexes(), fresh.derived_indexes()
@@ -384,9 +386,11 @@ class Graph:
 
     # ---- primitives: the only code that changes state ----
 
-    def _remember(self, kind: str, oid: str, old: Any) -> None:
-        if self._undo is not None and (kind, oid) not in self._undo:
-            self._undo[(kind, oid)] = old
+    def _remember(self, kind: str, oid: str, old: Any, *, dropped: bool = False) -> None:
+        if self._undo is not None:
+            self._dropped |= dropped
+            if (kind, oid) not in self._undo:
+                self._undo[(kind, oid)] = old
 
     def _set_concept(self, new: Concept) -> None:
         old = self.concepts.get(new.id)
@@ -398,7 +402,7 @@ class Graph:
 
     def _drop_concept(self, cid: str) -> None:
         old = self.concepts[cid]
-        self._remember("c", cid, old)
+        self._remember("c", cid, old, dropped=True)
         del self.concepts[cid]
         _reindex(self._concepts_by_source, cid, old.sources, ())
         if self._hooks is not None:
@@ -412,7 +416,7 @@ class Graph:
 
     def _drop_assoc(self, aid: str) -> None:
         old = self.associations[aid]
-        self._remember("a", aid, old)
+        self._remember("a", aid, old, dropped=True)
         del self.associations[aid]
         _unlink(self._out, old.source, old.type, aid)
         _unlink(self._in, old.target, old.type, aid)

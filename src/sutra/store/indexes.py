@@ -54,9 +54,14 @@ class Indexes:
         """
         self.entities = EntityIndex.build(concepts)
         self._keywords = None if self._all_concepts is not None else KeywordIndex.build(concepts)
-        with_vectors = [c.id for c in concepts if c.vector is not None]
+        with_vectors = [c for c in concepts if c.vector is not None]
         return self._load_vectors(
-            with_vectors, concepts, dim=dim, directory=directory, lsn=lsn, loading=loading
+            [c.id for c in with_vectors],
+            lambda: [c.vector for c in with_vectors],
+            dim=dim,
+            directory=directory,
+            lsn=lsn,
+            loading=loading,
         )
 
     def adopt(

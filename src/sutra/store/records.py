@@ -17,7 +17,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-import msgpack
 import numpy as np
 
 
@@ -28,16 +27,17 @@ class RowSource:
         self,
         rows: memoryview,
         offsets: np.ndarray,
-        decode: Callable[[Any], Any],
+        decode: Callable[[memoryview, str | None], Any],
         columns: dict[str, tuple[np.ndarray, list[Any]]],
     ) -> None:
         # columns: field name -> (one code per row, the value each code stands for)
         self._rows, self._decode, self.columns = rows, decode, columns
         self._offsets = offsets.tolist()  # Python ints: indexing a list is faster than a numpy array
 
-    def record(self, i: int) -> Any:
+    def record(self, i: int, key: str | None = None) -> Any:
+        """Row i as a record; `decode` checks it (and that its id is `key`, when given)."""
         start, stop = self._offsets[i], self._offsets[i + 1]
-        return self._decode(msgpack.unpackb(self._rows[start:stop], raw=False, strict_map_key=False))
+        return self._decode(self._rows[start:stop], key)
 
     def value(self, field: str, i: int) -> Any:
         codes, values = self.columns[field]
@@ -66,7 +66,7 @@ class RecordTable:
         if value is None:
             return default
         if type(value) is int:
-            value = self._items[key] = self._source.record(value)  # type: ignore[union-attr]
+            value = self._items[key] = self._source.record(value, key)  # type: ignore[union-attr]
         return value
 
     def __getitem__(self, key: str) -> Any:
@@ -90,16 +90,20 @@ class RecordTable:
     def __iter__(self) -> Iterator[str]:
         return iter(self._items)
 
+    def keys(self) -> list[str]:
+        return list(self._items)
+
     def values(self) -> Iterator[Any]:
         """Every record in `seq` order, decoding (and keeping) the ones not read yet."""
-        for key, value in self._items.items():
-            if type(value) is int:
-                value = self._items[key] = self._source.record(value)  # type: ignore[union-attr]
+        for _, value in self.items():
             yield value
 
     def items(self) -> Iterator[tuple[str, Any]]:
-        for value in self.values():
-            yield value.id, value
+        """(key, record) pairs: the key as the table holds it, so `Graph.check` can compare it with the id."""
+        for key, value in self._items.items():
+            if type(value) is int:
+                value = self._items[key] = self._source.record(value, key)  # type: ignore[union-attr]
+            yield key, value
 
     def frozen(self) -> list[Any]:
         """The table's entries as they are now (records or row numbers): a consistent copy, cheap to take
@@ -119,7 +123,7 @@ class RecordTable:
                 codes, values = column  # type: ignore[misc]
                 if values[codes[entry]] != value:
                     continue
-                entry = self._items[key] = self._source.record(entry)  # type: ignore[union-attr]
+                entry = self._items[key] = self._source.record(entry, key)  # type: ignore[union-attr]
             elif getattr(entry, field) != value:
                 continue
             yield entry
@@ -139,6 +143,19 @@ class RecordTable:
                 if n:
                     counts[values[code]] += n
         return counts
+
+    def column_mismatches(self) -> list[str]:
+        """Records whose column values differ from their fields (for `check`; decodes every record)."""
+        if self._source is None:
+            return []
+        wrong = []
+        for key, row in dict(zip(self._items, self._items.values(), strict=True)).items():
+            if type(row) is int:
+                record = self._source.record(row, key)
+                wrong += [f"{key}: its {field} column says {self._source.value(field, row)!r}, the record "
+                          f"{getattr(record, field)!r}" for field in self._source.columns
+                          if self._source.value(field, row) != getattr(record, field)]  # fmt: skip
+        return wrong
 
     def sort_by_seq(self) -> None:
         """Restore `seq` order after a rollback re-inserted records at the end (decodes every record)."""

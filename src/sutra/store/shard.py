@@ -129,6 +129,7 @@ class Shard(LocalStore):
     def _apply_one(self, m: Mutation, seq: int) -> None:
         if isinstance(m, PutConcept) and m.concept.vector is not None:
             self._ensure_dim(m.concept.vector.size)
+            self._compact_vectors([m])  # held in the space's dtype, live and on replay, as a LocalStore does
         self._graph.seq = seq
         self._graph.apply(m)
 

@@ -15,7 +15,7 @@ section lies in the body. Sections:
 - columns, one byte per row: a concept's kind and semantic type, an association's type and whether it is
   current (the values each byte stands for are in the footer), so filters and counts need no decoding.
 - `graph_indexes`: the graph's own indexes (adjacency by type, records by source, statement citations),
-  `entities`: the entity-name index, `vector_ids`: the concept id of each row of the vector file.
+  `entities`: the entity-name index, `vector_rows`: the concept row of each row of the vector file (u32).
 
 Opening memory-maps the file and decodes only ids, offsets, columns and indexes: records stay packed until
 first read (`records.RecordTable`), which is what lets a million-concept store open in seconds. The indexes
@@ -47,6 +47,7 @@ import re
 import struct
 import zlib
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -67,6 +68,7 @@ from sutra.store.codec import (
     concept_from_row,
     concept_to_row,
     pack,
+    unpack,
     vector_from_bytes,
     vector_to_bytes,
 )
@@ -85,6 +87,7 @@ HEADER = struct.Struct("<8sI")
 TRAILER = struct.Struct("<IQ8s")
 FOOTER_LENGTH = struct.Struct("<I")
 _OFFSET = np.dtype("<u8")
+_ROW = np.dtype("<u4")
 # The one-byte columns: (table, field) -> the values their bytes stand for, in this order.
 COLUMNS: dict[tuple[str, str], list[Any]] = {
     ("concept", "kind"): list(ConceptKind),
@@ -157,7 +160,8 @@ def write_snapshot(
             body.section(f"{table}_{name}", bytes(code[getattr(r, name)] for r in records))
         body.section("graph_indexes", pack(graph.saved_indexes()))
         body.section("entities", pack(EntityIndex.build(concepts).saved()))
-        body.section("vector_ids", pack([c.id for c in with_vectors]))
+        row_of = {id(c): i for i, c in enumerate(concepts)}
+        body.section("vector_rows", np.array([row_of[id(c)] for c in with_vectors], dtype=_ROW).tobytes())
         footer = pack(
             {
                 "lsn": lsn,
@@ -273,15 +277,40 @@ def read_snapshot(path: Path) -> Snapshot | None:
     body = memoryview(data)[HEADER.size : len(data) - TRAILER.size]
     if end != END or length != len(body):
         raise _corrupt(path, "it is truncated (the end marker or length is wrong)")
-    if zlib.crc32(body) != crc:
-        raise _corrupt(path, "its checksum does not match")
+    checks = _Checksums()  # format 4 is checked on a thread while its sections are decoded
+    checks.add(body, crc, "its checksum does not match")
     try:
-        return _open_sections(body, path) if version >= 4 else _decode(bytes(body), path)
-    except (CodecError, KeyError, TypeError, ValueError, StopIteration, IndexError) as exc:
+        if version >= 4:
+            return _open_sections(body, path, checks)
+        checks.verify(path)
+        return _decode(bytes(body), path)
+    except CorruptionError:
+        checks.verify(path)  # damaged bytes are reported as damage, not as the problem they caused
+        raise
+    except (CodecError, KeyError, TypeError, ValueError, StopIteration, IndexError, struct.error) as exc:
+        checks.verify(path)
         raise _corrupt(path, f"its checksum matches but its content is invalid ({exc})") from exc
 
 
-def _open_sections(body: memoryview, path: Path) -> Snapshot:
+class _Checksums:
+    """crc32 checks run on a thread (zlib releases the GIL for large buffers) while the caller decodes;
+    `verify` waits for them and raises the first mismatch."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="sutra-snapshot-crc")
+        self._jobs: list[tuple[Future[int], int, str]] = []
+
+    def add(self, data: Any, expected: int, why: str) -> None:
+        self._jobs.append((self._pool.submit(zlib.crc32, data), expected, why))
+
+    def verify(self, path: Path) -> None:
+        self._pool.shutdown(wait=False)
+        for job, expected, why in self._jobs:
+            if job.result() != expected:
+                raise _corrupt(path, why)
+
+
+def _open_sections(body: memoryview, path: Path, checks: _Checksums) -> Snapshot:
     """A format-4 snapshot: ids, offsets, columns and indexes decoded; the rows left packed in the map."""
     (footer_length,) = FOOTER_LENGTH.unpack_from(body, len(body) - FOOTER_LENGTH.size)
     footer_start = len(body) - FOOTER_LENGTH.size - footer_length
@@ -299,7 +328,7 @@ def _open_sections(body: memoryview, path: Path) -> Snapshot:
             raise CodecError(f"its section {name} lies outside the body")
         return body[start:stop]
 
-    vectors = _read_vectors(path, footer["vectors"]) if footer["vectors"] else None
+    vectors = _read_vectors(path, footer["vectors"], checks) if footer["vectors"] else None
     tables = {}
     for table, count, decode in (
         ("concept", footer["concepts"], _row_decoder(path, lambda row: _checked_concept(row, vectors))),
@@ -320,20 +349,32 @@ def _open_sections(body: memoryview, path: Path) -> Snapshot:
                     raise CodecError(f"its {table} {name} column does not fit its rows")
                 columns[name] = (codes, values)
         tables[table] = RecordTable(RowSource(rows, offsets, decode, columns), ids)
-    dim = footer["vectors"]["dim"] if footer["vectors"] else None
-    if vectors is not None and len(_unpack(section("vector_ids"))) != len(vectors):
-        raise CodecError("its vector ids do not match the rows of its vector file")
-    return Snapshot(
-        lsn=int(footer["lsn"]),
-        seq=int(footer["seq"]),
+    # the vector file's rows name their concepts by row number, so the ids are the concept id strings
+    vector_rows = np.frombuffer(section("vector_rows"), dtype=_ROW)
+    concept_ids = tables["concept"].keys()
+    if len(vector_rows) != (0 if vectors is None else len(vectors)) or (
+        len(vector_rows) and int(vector_rows.max()) >= len(concept_ids)
+    ):
+        raise CodecError("its vector rows do not match its vector file or its concepts")
+    if (
+        type(footer["lsn"]) is not int
+        or type(footer["seq"]) is not int
+        or min(footer["lsn"], footer["seq"]) < 0
+    ):
+        raise CodecError("its footer's lsn and seq are not counts")
+    snap = Snapshot(
+        lsn=footer["lsn"],
+        seq=footer["seq"],
         concept_table=tables["concept"],
         association_table=tables["association"],
         indexes=_unpack(section("graph_indexes")),
         entities=_unpack(section("entities")),
-        vector_ids=_unpack(section("vector_ids")),
+        vector_ids=tuple([concept_ids[i] for i in vector_rows.tolist()]),
         vectors=vectors,
-        dim=dim,
+        dim=footer["vectors"]["dim"] if footer["vectors"] else None,
     )
+    checks.verify(path)
+    return snap
 
 
 def _unpack(data: memoryview) -> Any:
@@ -344,13 +385,17 @@ def _unpack(data: memoryview) -> Any:
         raise CodecError(f"a section is not valid msgpack ({exc})") from exc
 
 
-def _row_decoder(path: Path, build: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """`build` (row -> checked record) with its failures as the `CorruptionError` that names the file."""
+def _row_decoder(path: Path, build: Callable[[Any], Any]) -> Callable[[memoryview, str | None], Any]:
+    """Packed row -> checked record (`build`), its id compared with the one it is stored under; any failure
+    as the `CorruptionError` that names the file."""
 
-    def decode(row: Any) -> Any:
+    def decode(data: memoryview, key: str | None) -> Any:
         try:
-            return build(row)
-        except (CodecError, TypeError, ValueError, KeyError, IndexError) as exc:
+            record = build(unpack(data))
+            if key is not None and record.id != key:
+                raise CodecError(f"the row stored under {key!r} holds {record.id!r}")
+            return record
+        except (CodecError, TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
             why = f"its checksum matches but a record holds a value no store writes ({exc})"
             raise _corrupt(path, why) from exc
 
@@ -370,20 +415,39 @@ def _checked_association(row: Any) -> Association:
 
 
 def _check_types(record: Concept | Association, names: list[str]) -> None:
-    """Rows are checked as they are decoded (not all at open): the fields the graph and indexes rely on."""
+    """Rows are checked as they are decoded (not all at open): every field's type, as `apply` stores it."""
     strings = [record.id, *record.sources, *names]
+    optional = [record.valid_from, record.valid_to]
+    numbers = [record.confidence, record.strength, record.recorded_at]
     if isinstance(record, Concept):
-        strings.append(record.text)
+        strings += [record.text, record.domain]
     else:
         strings += [record.source, record.target, record.relation]
+        history = record.history
+        if (
+            type(record.negated) is not bool
+            or type(history) is not list
+            or type(record.closed_seq) not in _SEQ
+        ):
+            raise CodecError(f"record {record.id!r} holds an ill-typed negation, history or closing")
+        if not all(type(h) is list and len(h) == 2 and type(h[0]) is int for h in history):
+            raise CodecError(f"record {record.id!r} holds an ill-typed history entry")
+    lists = type(record.sources) is list and type(names) is list
+    if not lists or not all(type(s) is str for s in strings) or not all(type(s) in _TEXT for s in optional):
+        raise CodecError(f"record {record.id!r} holds an id, text, time or name that is not a string")
+    if not all(type(n) in _NUMBER for n in numbers) or type(record.attrs) is not dict:
+        raise CodecError(f"record {record.id!r} holds an ill-typed number or attrs")
     if (
-        not all(type(s) is str for s in strings)
-        or type(record.sources) is not list
-        or type(names) is not list
+        type(record.seq) is not int
+        or type(record.last_seq) is not int
+        or not all(type(k) is str for k in record.attrs)
     ):
-        raise CodecError(f"record {record.id!r} holds an id, text or name that is not a string")
-    if type(record.attrs) is not dict or type(record.seq) is not int or type(record.last_seq) is not int:
         raise CodecError(f"record {record.id!r} holds ill-typed attrs or sequence numbers")
+
+
+_SEQ = (int, type(None))
+_TEXT = (str, type(None))
+_NUMBER = (int, float)
 
 
 def _decode(body: bytes, path: Path) -> Snapshot:
@@ -440,8 +504,9 @@ def _vector_row(concept: Concept, row: Any, vectors: np.ndarray | None) -> np.nd
     return vectors[row]
 
 
-def _read_vectors(path: Path, entry: dict[str, Any]) -> np.ndarray:
-    """The snapshot's vector matrix, memory-mapped read-only, after checking its shape, type and crc32."""
+def _read_vectors(path: Path, entry: dict[str, Any], checks: _Checksums | None = None) -> np.ndarray:
+    """The snapshot's vector matrix, memory-mapped read-only, after checking its shape and type; its crc32
+    now, or by `checks` on their thread."""
     name = entry["file"]
     if not isinstance(name, str) or not VECTOR_FILE.fullmatch(name):
         raise CodecError(f"the vector file name {name!r} is not one a snapshot writes")
@@ -456,8 +521,11 @@ def _read_vectors(path: Path, entry: dict[str, Any]) -> np.ndarray:
         raise _corrupt(
             path, f"its vector file {file} has shape {matrix.shape} {matrix.dtype}, not the recorded one"
         )
-    if zlib.crc32(matrix) != entry["crc"]:
-        raise _corrupt(path, f"the checksum of its vector file {file} does not match")
+    why = f"the checksum of its vector file {file} does not match"
+    if checks is not None:
+        checks.add(matrix, entry["crc"], why)
+    elif zlib.crc32(matrix) != entry["crc"]:
+        raise _corrupt(path, why)
     return matrix.view(np.ndarray)  # same mapped pages; rows of a plain array are ~50x cheaper to slice
 
 
