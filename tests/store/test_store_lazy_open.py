@@ -80,7 +80,9 @@ def test_a_reopened_store_decodes_nothing_until_read_and_answers_as_before(open_
     again = open_store(vector_index=vector_index)
     # a saved HNSW graph is loaded; the exact index (small stores) is rebuilt from the vector file
     assert again.recovery.vector_index_loaded is (vector_index == "hnsw")
-    assert again._graph.concepts.decoded() == 0 and again._graph.associations.decoded() == 0
+    graph = again._graph
+    tables = (graph.concepts, graph.associations, graph._out, graph._in, graph._cited_by)
+    assert all(table.decoded() == 0 for table in tables)  # records and index entries alike
     stats = again.stats()  # counts come from the snapshot's columns
     assert again._graph.concepts.decoded() == 0
     assert stats["concepts"] == 6 and stats["current_associations"] == 3
@@ -153,13 +155,13 @@ def edit_sections(path: Path, edit) -> None:
     )
 
 
-def rewrite_concept_row(path: Path, index: int, packed_row: bytes) -> None:
+def rewrite_concept_row(path: Path, index: int, packed_row: bytes, table: str = "concept") -> None:
     def edit(sections, footer):
-        offsets = np.frombuffer(sections["concept_offsets"], dtype="<u8")
-        rows = [sections["concept_rows"][offsets[i] : offsets[i + 1]] for i in range(len(offsets) - 1)]
+        offsets = np.frombuffer(sections[f"{table}_offsets"], dtype="<u8")
+        rows = [sections[f"{table}_rows"][offsets[i] : offsets[i + 1]] for i in range(len(offsets) - 1)]
         rows[index] = packed_row
-        sections["concept_rows"] = b"".join(rows)
-        sections["concept_offsets"] = np.cumsum([0] + [len(r) for r in rows], dtype="<u8").tobytes()
+        sections[f"{table}_rows"] = b"".join(rows)
+        sections[f"{table}_offsets"] = np.cumsum([0] + [len(r) for r in rows], dtype="<u8").tobytes()
 
     edit_sections(path, edit)
 
@@ -269,3 +271,16 @@ def test_a_failed_batch_that_deleted_and_put_again_restores_seq_order(open_store
         )
     assert [c.text for c in store.concepts()] == ["A", "B"]
     assert store.check() == []
+
+
+@pytest.mark.parametrize("entry", [{"semantic": 7}, ["a:1"], {"colour": ["a:1"]}])
+def test_a_graph_index_entry_a_store_never_writes_is_a_corruption_error_when_used(tmp_path, entry):
+    with LocalStore(tmp_path / "db") as store:
+        build(store)
+        store.checkpoint()
+    path = tmp_path / "db" / snapshot.SNAPSHOT_NAME
+    rewrite_concept_row(path, 0, msgpack.packb(entry, use_bin_type=True), table="index_out")
+    with LocalStore(tmp_path / "db") as store:
+        [first] = [c for c in store.concepts() if c.text == "Ann"]  # the first key of the saved out-index
+        with pytest.raises(CorruptionError, match="graph index entry"):
+            store.neighbors(first.id, "out")

@@ -106,10 +106,10 @@ class Graph:
         """Take a format-4 snapshot's tables and the indexes saved with them (`saved_indexes`) as they are:
         records are decoded when first read, index entries are tuples until first changed."""
         self.concepts, self.associations, self.seq = concepts, associations, seq
-        self._out, self._in = dict(indexes["out"]), dict(indexes["in"])
-        self._concepts_by_source = dict(indexes["concepts_by_source"])
-        self._assocs_by_source = dict(indexes["associations_by_source"])
-        self._cited_by = dict(indexes["cited_by"])
+        self._out, self._in = indexes["out"], indexes["in"]  # tables too: entries decoded on first use
+        self._concepts_by_source = indexes["concepts_by_source"]
+        self._assocs_by_source = indexes["associations_by_source"]
+        self._cited_by = indexes["cited_by"]
 
     def saved_indexes(self) -> dict[str, Any]:
         """The graph's own indexes as plain maps and lists, for a snapshot (`adopt` takes them back)."""

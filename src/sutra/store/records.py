@@ -1,4 +1,5 @@
 """Record tables: id -> concept or association, decoded from a snapshot's rows only when first read.
+The graph's saved indexes use the same tables (key -> index entry).
 
 Opening a large store used to turn every snapshot row into a Python object before the first query (two
 million records at 1M concepts: most of a 12 s open). A `RecordTable` instead starts as `id -> row number`
@@ -73,6 +74,12 @@ class RecordTable:
         value = self.get(key)
         if value is None:
             raise KeyError(key)
+        return value
+
+    def setdefault(self, key: str, default: Any) -> Any:
+        value = self.get(key)
+        if value is None:
+            value = self._items[key] = default
         return value
 
     def __setitem__(self, key: str, record: Any) -> None:

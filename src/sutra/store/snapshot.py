@@ -14,7 +14,8 @@ section lies in the body. Sections:
   than there are rows); `*_ids`: the ids in the same order.
 - columns, one byte per row: a concept's kind and semantic type, an association's type and whether it is
   current (the values each byte stands for are in the footer), so filters and counts need no decoding.
-- `graph_indexes`: the graph's own indexes (adjacency by type, records by source, statement citations),
+- `index_<name>_*`: each of the graph's own indexes (adjacency by type, records by source, statement
+  citations) as keyed rows too (ids, offsets, one packed entry per key), so an entry is decoded when used;
   `entities`: the entity-name index, `vector_rows`: the concept row of each row of the vector file (u32).
 
 Opening memory-maps the file and decodes only ids, offsets, columns and indexes: records stay packed until
@@ -88,6 +89,8 @@ TRAILER = struct.Struct("<IQ8s")
 FOOTER_LENGTH = struct.Struct("<I")
 _OFFSET = np.dtype("<u8")
 _ROW = np.dtype("<u4")
+# The graph's own indexes, saved as keyed rows (`Graph.saved_indexes`).
+INDEXES = ("out", "in", "concepts_by_source", "associations_by_source", "cited_by")
 # The one-byte columns: (table, field) -> the values their bytes stand for, in this order.
 COLUMNS: dict[tuple[str, str], list[Any]] = {
     ("concept", "kind"): list(ConceptKind),
@@ -158,7 +161,9 @@ def write_snapshot(
             records = concepts if table == "concept" else associations
             code = {v: i for i, v in enumerate(values)}
             body.section(f"{table}_{name}", bytes(code[getattr(r, name)] for r in records))
-        body.section("graph_indexes", pack(graph.saved_indexes()))
+        for name, index in graph.saved_indexes().items():  # keyed rows too: read per key when needed
+            body.rows(f"index_{name}", index.values())
+            body.section(f"index_{name}_ids", pack(list(index)))
         body.section("entities", pack(EntityIndex.build(concepts).saved()))
         row_of = {id(c): i for i, c in enumerate(concepts)}
         body.section("vector_rows", np.array([row_of[id(c)] for c in with_vectors], dtype=_ROW).tobytes())
@@ -205,7 +210,7 @@ class _Body:
         self.sections[name] = [self.length, self.length + len(data)]
         self.write(data)
 
-    def rows(self, table: str, packed_rows: Iterable[list[Any]]) -> None:
+    def rows(self, table: str, packed_rows: Iterable[Any]) -> None:
         """One section of packed rows and one of their offsets; rows are written a few hundred at a time."""
         start, offsets, chunk = self.length, [0], []
         size = 0
@@ -329,26 +334,38 @@ def _open_sections(body: memoryview, path: Path, checks: _Checksums) -> Snapshot
         return body[start:stop]
 
     vectors = _read_vectors(path, footer["vectors"], checks) if footer["vectors"] else None
+
+    def keyed_rows(
+        name: str, count: int | None, decode: Callable[[memoryview, str | None], Any]
+    ) -> tuple[tuple[str, ...], RowSource]:
+        """The rows of section `name` and the ids they are stored under (checked against each other)."""
+        ids = _unpack(section(f"{name}_ids"))
+        offsets = np.frombuffer(section(f"{name}_offsets"), dtype=_OFFSET)
+        rows = section(f"{name}_rows")
+        count = len(ids) if count is None else count
+        if len(ids) != count or len(offsets) != count + 1 or (count and int(offsets[-1]) != len(rows)):
+            raise CodecError(f"its {name} sections do not hold the {count} rows the footer gives")
+        if count and (offsets[0] != 0 or np.any(np.diff(offsets.astype(np.int64)) <= 0)):
+            raise CodecError(f"its {name} row offsets are not increasing")
+        return ids, RowSource(rows, offsets, decode, {})
+
     tables = {}
     for table, count, decode in (
         ("concept", footer["concepts"], _row_decoder(path, lambda row: _checked_concept(row, vectors))),
         ("association", footer["associations"], _row_decoder(path, _checked_association)),
     ):
-        ids = _unpack(section(f"{table}_ids"))
-        offsets = np.frombuffer(section(f"{table}_offsets"), dtype=_OFFSET)
-        rows = section(f"{table}_rows")
-        if len(ids) != count or len(offsets) != count + 1 or (count and int(offsets[-1]) != len(rows)):
-            raise CodecError(f"its {table} sections do not hold the {count} rows the footer gives")
-        if count and (offsets[0] != 0 or np.any(np.diff(offsets.astype(np.int64)) <= 0)):
-            raise CodecError(f"its {table} row offsets are not increasing")
-        columns = {}
+        ids, source = keyed_rows(table, count, decode)
         for (owner, name), values in COLUMNS.items():
             if owner == table:
                 codes = np.frombuffer(section(f"{table}_{name}"), dtype=np.uint8)
                 if len(codes) != count or (count and int(codes.max()) >= len(values)):
                     raise CodecError(f"its {table} {name} column does not fit its rows")
-                columns[name] = (codes, values)
-        tables[table] = RecordTable(RowSource(rows, offsets, decode, columns), ids)
+                source.columns[name] = (codes, values)
+        tables[table] = RecordTable(source, ids)
+    indexes = {}
+    for name in INDEXES:
+        ids, source = keyed_rows(f"index_{name}", None, _index_decoder(path, adjacency=name in ("out", "in")))
+        indexes[name] = RecordTable(source, ids)
     # the vector file's rows name their concepts by row number, so the ids are the concept id strings
     vector_rows = np.frombuffer(section("vector_rows"), dtype=_ROW)
     concept_ids = tables["concept"].keys()
@@ -367,7 +384,7 @@ def _open_sections(body: memoryview, path: Path, checks: _Checksums) -> Snapshot
         seq=footer["seq"],
         concept_table=tables["concept"],
         association_table=tables["association"],
-        indexes=_unpack(section("graph_indexes")),
+        indexes=indexes,
         entities=_unpack(section("entities")),
         vector_ids=tuple([concept_ids[i] for i in vector_rows.tolist()]),
         vectors=vectors,
@@ -400,6 +417,30 @@ def _row_decoder(path: Path, build: Callable[[Any], Any]) -> Callable[[memoryvie
             raise _corrupt(path, why) from exc
 
     return decode
+
+
+def _index_decoder(path: Path, *, adjacency: bool) -> Callable[[memoryview, str | None], Any]:
+    """One key's entry of a saved graph index: a tuple of ids, or (adjacency) a map of type -> ids."""
+
+    def ids(value: Any) -> bool:
+        return type(value) is tuple and all(type(i) is str for i in value)
+
+    def decode(data: memoryview, key: str | None) -> Any:
+        value = _unpack(data)
+        if adjacency:
+            good = type(value) is dict and all(t in _TYPES and ids(v) for t, v in value.items())
+        else:
+            good = ids(value)
+        if not good:
+            raise _corrupt(
+                path, f"its checksum matches but its graph index entry for {key!r} is not one it writes"
+            )
+        return value
+
+    return decode
+
+
+_TYPES = frozenset(t.value for t in AssociationType)
 
 
 def _checked_concept(row: Any, vectors: np.ndarray | None) -> Concept:
