@@ -35,6 +35,7 @@ from sutra.model import (
     PutAssociation,
     PutConcept,
 )
+from sutra.store.codec import pack
 from sutra.store.records import RecordTable
 
 # key -> ordered set of ids. Indexes adopted from a snapshot hold tuples instead, which the primitives
@@ -103,7 +104,7 @@ class Graph:
     def adopt(
         self, concepts: RecordTable, associations: RecordTable, indexes: dict[str, Any], seq: int
     ) -> None:
-        """Take a format-4 snapshot's tables and the indexes saved with them (`saved_indexes`) as they are:
+        """Take a format-4 snapshot's tables and the indexes saved with them (`packed_indexes`) as they are:
         records are decoded when first read, index entries are tuples until first changed."""
         self.concepts, self.associations, self.seq = concepts, associations, seq
         self._out, self._in = indexes["out"], indexes["in"]  # tables too: entries decoded on first use
@@ -111,21 +112,31 @@ class Graph:
         self._assocs_by_source = indexes["associations_by_source"]
         self._cited_by = indexes["cited_by"]
 
-    def saved_indexes(self) -> dict[str, Any]:
-        """The graph's own indexes as plain maps and lists, for a snapshot (`adopt` takes them back)."""
+    def packed_indexes(self) -> dict[str, list[tuple[str, bytes]]]:
+        """The graph's own indexes as (key, packed entry) pairs for a snapshot (`adopt` takes them back):
+        an entry as a list of ids, adjacency as a map of type -> ids. Entries adopted from a snapshot and
+        never read are copied as they were packed."""
 
-        def adjacency(adj: Adjacency) -> dict[str, dict[str, list[str]]]:
-            return {cid: {str(t): list(ids) for t, ids in by.items()} for cid, by in adj.items()}
+        def adjacency(by: dict[Any, Any]) -> bytes:
+            return pack({str(t): list(ids) for t, ids in by.items()})
 
-        def index(ix: Index) -> dict[str, list[str]]:
-            return {key: list(ids) for key, ids in ix.items()}
+        def ids(entry: Any) -> bytes:
+            return pack(list(entry))
 
+        tables = {
+            "out": (self._out, adjacency),
+            "in": (self._in, adjacency),
+            "concepts_by_source": (self._concepts_by_source, ids),
+            "associations_by_source": (self._assocs_by_source, ids),
+            "cited_by": (self._cited_by, ids),
+        }
         return {
-            "out": adjacency(self._out),
-            "in": adjacency(self._in),
-            "concepts_by_source": index(self._concepts_by_source),
-            "associations_by_source": index(self._assocs_by_source),
-            "cited_by": index(self._cited_by),
+            name: list(
+                table.packed_items(encode)
+                if isinstance(table, RecordTable)
+                else ((key, encode(entry)) for key, entry in table.items())
+            )
+            for name, (table, encode) in tables.items()
         }
 
     def begin(self) -> None:

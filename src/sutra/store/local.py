@@ -352,6 +352,8 @@ class LocalStore(Store):
             concepts=view.concepts,
             associations=view.associations,
             vector_dtype=view.vector_dtype,
+            graph=self._graph,  # its indexes are saved as they are: writers are held back meanwhile
+            entities=self._indexes.entities.saved(),
         )
         # hnswlib's save only reads the graph, as searches do; with writers held back it cannot change
         if self._indexes.vectors is None or not self._indexes.vectors.save(self.path, view.lsn):

@@ -40,6 +40,9 @@ class RowSource:
         start, stop = self._offsets[i], self._offsets[i + 1]
         return self._decode(self._rows[start:stop], key)
 
+    def packed(self, i: int) -> bytes:
+        return bytes(self._rows[self._offsets[i] : self._offsets[i + 1]])
+
     def value(self, field: str, i: int) -> Any:
         codes, values = self.columns[field]
         return values[codes[i]]
@@ -121,6 +124,13 @@ class RecordTable:
         source = self._source
         for value in entries:
             yield source.record(value) if type(value) is int else value  # type: ignore[union-attr]
+
+    def packed_items(self, encode: Callable[[Any], bytes]) -> Iterator[tuple[str, bytes]]:
+        """(key, packed entry) pairs: rows never decoded as they were packed, the rest through `encode`.
+        Decodes nothing and caches nothing, so a reader may decode entries meanwhile."""
+        source = self._source
+        for key, value in list(self._items.items()):
+            yield key, source.packed(value) if type(value) is int else encode(value)  # type: ignore[union-attr]
 
     def select(self, field: str, value: Any) -> Iterator[Any]:
         """The records whose `field` equals `value`, decoding only those (the field must be a column)."""

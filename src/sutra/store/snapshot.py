@@ -132,39 +132,48 @@ def write_snapshot(
     concepts: Iterable[Concept],
     associations: Iterable[Association],
     vector_dtype: str = DEFAULT_VECTOR_DTYPE,
+    graph: Graph | None = None,
+    entities: dict[str, list[str]] | None = None,
 ) -> int:
     """Atomically replace the snapshot at `path` (and its vector file); return its size in bytes.
 
-    The records may be a frozen copy of a live graph: nothing here takes a lock or changes them."""
+    The records may be a frozen copy of a live graph: nothing here takes a lock or changes them. `graph`
+    and `entities` are that live graph and its entity index, when nothing can change them meanwhile (a
+    checkpoint holds writers back): their indexes are saved as they are, entries never decoded copied as
+    packed, instead of being built again from the records."""
     concepts, associations = list(concepts), list(associations)
     # A store holds one dimension; a vector of another (only ever hand-built) stays inline as float32 bytes.
     dims = [c.vector.size for c in concepts if c.vector is not None]
     with_vectors = [c for c in concepts if c.vector is not None and c.vector.size == dims[0]]
     vectors = _write_vectors(path.parent, lsn, with_vectors, vector_dtype) if with_vectors else None
     rows = {id(c): row for row, c in enumerate(with_vectors)}
-    graph = Graph()  # the indexes an open adopts are built here, by the code that builds them from records
-    graph.load(concepts, associations, seq)
+    if graph is None:  # the indexes an open adopts, built by the code that builds them from records
+        graph = Graph()
+        graph.load(concepts, associations, seq)
     with atomic_writer(path) as f:
         f.write(HEADER.pack(MAGIC, SNAPSHOT_VERSION))
         body = _Body(f)
         body.rows(
             "concept",
             (
-                concept_to_row(c, vector_to_bytes(c.vector) if rows.get(id(c)) is None else rows[id(c)])
+                pack(concept_to_row(c, vector_to_bytes(c.vector) if rows.get(id(c)) is None else rows[id(c)]))
                 for c in concepts
             ),
         )
-        body.rows("association", (association_to_row(a) for a in associations))
+        body.rows("association", (pack(association_to_row(a)) for a in associations))
         body.section("concept_ids", pack([c.id for c in concepts]))
         body.section("association_ids", pack([a.id for a in associations]))
         for (table, name), values in COLUMNS.items():
             records = concepts if table == "concept" else associations
             code = {v: i for i, v in enumerate(values)}
             body.section(f"{table}_{name}", bytes(code[getattr(r, name)] for r in records))
-        for name, index in graph.saved_indexes().items():  # keyed rows too: read per key when needed
-            body.rows(f"index_{name}", index.values())
-            body.section(f"index_{name}_ids", pack(list(index)))
-        body.section("entities", pack(EntityIndex.build(concepts).saved()))
+        for name, entries in graph.packed_indexes().items():  # keyed rows too: read per key when needed
+            keys, packed = zip(*entries, strict=True) if entries else ((), ())
+            body.rows(f"index_{name}", packed)
+            body.section(f"index_{name}_ids", pack(list(keys)))
+        body.section(
+            "entities", pack(entities if entities is not None else EntityIndex.build(concepts).saved())
+        )
         row_of = {id(c): i for i, c in enumerate(concepts)}
         body.section("vector_rows", np.array([row_of[id(c)] for c in with_vectors], dtype=_ROW).tobytes())
         footer = pack(
@@ -210,12 +219,11 @@ class _Body:
         self.sections[name] = [self.length, self.length + len(data)]
         self.write(data)
 
-    def rows(self, table: str, packed_rows: Iterable[Any]) -> None:
+    def rows(self, table: str, packed_rows: Iterable[bytes]) -> None:
         """One section of packed rows and one of their offsets; rows are written a few hundred at a time."""
         start, offsets, chunk = self.length, [0], []
         size = 0
-        for row in packed_rows:
-            data = pack(row)
+        for data in packed_rows:
             size += len(data)
             offsets.append(size)
             chunk.append(data)
