@@ -33,7 +33,7 @@ def put(store, i: int) -> None:
 def test_a_failed_automatic_checkpoint_does_not_fail_the_durable_apply(open_store, monkeypatch, caplog):
     store = open_store(checkpoint_wal_bytes=4096)
     full = FullDisk()
-    monkeypatch.setattr(local, "write_snapshot", full)
+    monkeypatch.setattr(local, "write_graph_snapshot", full)
     with caplog.at_level(logging.WARNING, logger="sutra.store"):
         for i in range(60):
             put(store, i)  # none of these may raise: each was durable before the checkpoint was tried
@@ -56,7 +56,7 @@ def test_an_explicit_checkpoint_reports_the_failure_and_keeps_everything(open_st
     store = open_store()
     for i in range(5):
         put(store, i)
-    monkeypatch.setattr(local, "write_snapshot", FullDisk())
+    monkeypatch.setattr(local, "write_graph_snapshot", FullDisk())
     with pytest.raises(StorageError, match=r"checkpoint .* failed .*nothing is lost"):
         store.checkpoint()
     put(store, 5)  # the store still accepts writes

@@ -284,3 +284,23 @@ def test_a_graph_index_entry_a_store_never_writes_is_a_corruption_error_when_use
         [first] = [c for c in store.concepts() if c.text == "Ann"]  # the first key of the saved out-index
         with pytest.raises(CorruptionError, match="graph index entry"):
             store.neighbors(first.id, "out")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int8"])
+def test_a_checkpoint_after_a_lazy_open_copies_unread_rows_and_vectors_as_they_are(open_store, dtype):
+    store = open_store(vector_dtype=dtype)
+    build(store)
+    store.checkpoint()
+    store.close()
+    store = open_store()
+    store.apply([ForgetSource("d2"), PutConcept(statement("Eve sings.", "d5", vector=unit(8, 11)))])
+    decoded = store._graph.concepts.decoded(), store._graph.associations.decoded()
+    store.checkpoint()  # the rows nobody read are copied packed, their vectors from the old vector file
+    assert (store._graph.concepts.decoded(), store._graph.associations.decoded()) == decoded
+    assert decoded[0] < 5 and decoded[1] < 4
+    expected = observable(store)
+    store.close()
+    again = open_store()
+    assert observable(again) == expected and again.check() == []
+    assert [c.text for c in again.concepts()][-1] == "Eve sings."
+    assert again.search_vector(unit(8, 11), k=1)[0][0] == statement("Eve sings.").id

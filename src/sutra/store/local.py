@@ -59,7 +59,7 @@ from sutra.store.codec import association_fields, concept_fields, normalize_vect
 from sutra.store.graph import Graph
 from sutra.store.indexes import Indexes
 from sutra.store.recovery import RecoveryReport
-from sutra.store.snapshot import SNAPSHOT_NAME, read_snapshot, write_snapshot
+from sutra.store.snapshot import SNAPSHOT_NAME, read_snapshot, write_graph_snapshot
 from sutra.store.vectors import BACKENDS, hnsw, remove_saved_index
 from sutra.store.vectors import storage as vector_storage
 from sutra.store.vectors.hnsw import META_NAME as HNSW_META
@@ -338,28 +338,31 @@ class LocalStore(Store):
     def _checkpoint_locked(self) -> None:
         """Snapshot, then mark it in the manifest (once), then truncate the WAL: each step is crash-safe.
 
-        Called holding `_writes`, so nothing changes meanwhile; readers are held back only by `frozen()`."""
-        view = self.frozen()
-        if view.lsn == self._snapshot_lsn:  # nothing new; the WAL may still hold frames the snapshot covers
+        Called holding `_writes`, so nothing changes meanwhile; readers are not held back: the graph is saved
+        as it is (records and index entries not read since the store opened are copied as they were packed),
+        and what readers do to it meanwhile (decode and keep records) changes nothing saved."""
+        with self._rw:
+            if self._closed:
+                raise StorageError(f"the store at {self.path} is closed; open it again to read it")
+            lsn, seq = self._wal.next_lsn - 1, self._graph.seq
+        if lsn == self._snapshot_lsn:  # nothing new; the WAL may still hold frames the snapshot covers
             if self._wal.size > wal.FILE_HEADER.size:
                 self._wal.truncate()
             self._checkpoint_due = self._checkpoint_bytes
             return
-        write_snapshot(
+        write_graph_snapshot(
             self.path / SNAPSHOT_NAME,
-            lsn=view.lsn,
-            seq=view.seq,
-            concepts=view.concepts,
-            associations=view.associations,
-            vector_dtype=view.vector_dtype,
-            graph=self._graph,  # its indexes are saved as they are: writers are held back meanwhile
+            lsn=lsn,
+            seq=seq,
+            graph=self._graph,
             entities=self._indexes.entities.saved(),
+            vector_dtype=self._manifest.vector_dtype,
         )
         # hnswlib's save only reads the graph, as searches do; with writers held back it cannot change
-        if self._indexes.vectors is None or not self._indexes.vectors.save(self.path, view.lsn):
+        if self._indexes.vectors is None or not self._indexes.vectors.save(self.path, lsn):
             remove_saved_index(self.path)  # an older saved index would only be a stale file
         with self._rw:
-            self._snapshot_lsn = view.lsn
+            self._snapshot_lsn = lsn
             if not self._manifest.snapshot:
                 self._save_manifest(snapshot=True)
             self._wal.truncate()

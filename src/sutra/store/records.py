@@ -28,17 +28,25 @@ class RowSource:
         self,
         rows: memoryview,
         offsets: np.ndarray,
-        decode: Callable[[memoryview, str | None], Any],
+        decode: Callable[[memoryview, str | None, int], Any],
         columns: dict[str, tuple[np.ndarray, list[Any]]],
     ) -> None:
         # columns: field name -> (one code per row, the value each code stands for)
         self._rows, self._decode, self.columns = rows, decode, columns
+        self.vectors: tuple[np.ndarray, np.ndarray] | None = None  # (vector row per row, -1: none; matrix)
         self._offsets = offsets.tolist()  # Python ints: indexing a list is faster than a numpy array
 
     def record(self, i: int, key: str | None = None) -> Any:
         """Row i as a record; `decode` checks it (and that its id is `key`, when given)."""
         start, stop = self._offsets[i], self._offsets[i + 1]
-        return self._decode(self._rows[start:stop], key)
+        return self._decode(self._rows[start:stop], key, i)
+
+    def vector(self, i: int) -> np.ndarray | None:
+        """Row i's vector from the vector file, without decoding the row (None if it has none there)."""
+        if self.vectors is None:
+            return None
+        rows, matrix = self.vectors
+        return matrix[rows[i]] if rows[i] >= 0 else None
 
     def packed(self, i: int) -> bytes:
         return bytes(self._rows[self._offsets[i] : self._offsets[i + 1]])
@@ -58,6 +66,14 @@ class RecordTable:
         self._items: dict[str, Any] = (
             dict(zip(ids, range(len(ids)), strict=True)) if source is not None else {}
         )
+
+    @property
+    def source(self) -> RowSource | None:
+        return self._source
+
+    def entries(self) -> list[tuple[str, Any]]:
+        """(key, record or row number) for every entry, in order: a copy, taken without decoding."""
+        return list(self._items.items())
 
     @classmethod
     def of(cls, records: Iterable[Any]) -> RecordTable:

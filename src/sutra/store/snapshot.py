@@ -16,7 +16,8 @@ section lies in the body. Sections:
   current (the values each byte stands for are in the footer), so filters and counts need no decoding.
 - `index_<name>_*`: each of the graph's own indexes (adjacency by type, records by source, statement
   citations) as keyed rows too (ids, offsets, one packed entry per key), so an entry is decoded when used;
-  `entities`: the entity-name index, `vector_rows`: the concept row of each row of the vector file (u32).
+  `entities`: the entity-name index, `concept_vector_rows`: each concept's row in the vector file (i32,
+  -1 for none; a concept row's vector field is then True).
 
 Opening memory-maps the file and decodes only ids, offsets, columns and indexes: records stay packed until
 first read (`records.RecordTable`), which is what lets a million-concept store open in seconds. The indexes
@@ -47,7 +48,7 @@ import os
 import re
 import struct
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,7 +89,7 @@ HEADER = struct.Struct("<8sI")
 TRAILER = struct.Struct("<IQ8s")
 FOOTER_LENGTH = struct.Struct("<I")
 _OFFSET = np.dtype("<u8")
-_ROW = np.dtype("<u4")
+_VECTOR_ROW = np.dtype("<i4")  # per concept row: its row in the vector file, -1 for none
 # The graph's own indexes, saved as keyed rows (`Graph.saved_indexes`).
 INDEXES = ("out", "in", "concepts_by_source", "associations_by_source", "cited_by")
 # The one-byte columns: (table, field) -> the values their bytes stand for, in this order.
@@ -132,57 +133,84 @@ def write_snapshot(
     concepts: Iterable[Concept],
     associations: Iterable[Association],
     vector_dtype: str = DEFAULT_VECTOR_DTYPE,
-    graph: Graph | None = None,
-    entities: dict[str, list[str]] | None = None,
 ) -> int:
-    """Atomically replace the snapshot at `path` (and its vector file); return its size in bytes.
+    """`write_graph_snapshot` of these records (an import, a test): their indexes are built here first,
+    by the code that builds them when records are loaded."""
+    graph = Graph()
+    graph.load(list(concepts), list(associations), seq)
+    entities = EntityIndex.build(graph.concepts.values()).saved()
+    return write_graph_snapshot(
+        path, lsn=lsn, seq=seq, graph=graph, entities=entities, vector_dtype=vector_dtype
+    )
 
-    The records may be a frozen copy of a live graph: nothing here takes a lock or changes them. `graph`
-    and `entities` are that live graph and its entity index, when nothing can change them meanwhile (a
-    checkpoint holds writers back): their indexes are saved as they are, entries never decoded copied as
-    packed, instead of being built again from the records."""
-    concepts, associations = list(concepts), list(associations)
+
+def write_graph_snapshot(
+    path: Path,
+    *,
+    lsn: int,
+    seq: int,
+    graph: Graph,
+    entities: dict[str, list[str]],
+    vector_dtype: str = DEFAULT_VECTOR_DTYPE,
+) -> int:
+    """Atomically replace the snapshot at `path` (and its vector file) with `graph`; return its size.
+
+    `graph` may be a store's live graph while nothing writes to it (a checkpoint holds writers back;
+    readers may decode records meanwhile, which changes nothing saved). Records and index entries not
+    decoded since the store opened are copied as they were packed, their vectors from the old vector file."""
+    concepts, associations = graph.concepts.entries(), graph.associations.entries()
+    old_concepts, old_associations = graph.concepts.source, graph.associations.source
+    vectors = [old_concepts.vector(v) if type(v) is int else v.vector for _, v in concepts]  # type: ignore[union-attr]
     # A store holds one dimension; a vector of another (only ever hand-built) stays inline as float32 bytes.
-    dims = [c.vector.size for c in concepts if c.vector is not None]
-    with_vectors = [c for c in concepts if c.vector is not None and c.vector.size == dims[0]]
-    vectors = _write_vectors(path.parent, lsn, with_vectors, vector_dtype) if with_vectors else None
-    rows = {id(c): row for row, c in enumerate(with_vectors)}
-    if graph is None:  # the indexes an open adopts, built by the code that builds them from records
-        graph = Graph()
-        graph.load(concepts, associations, seq)
+    dim = next((v.size for v in vectors if v is not None), None)
+    in_file = np.array([v is not None and v.size == dim for v in vectors], dtype=bool)
+    vector_rows = np.full(len(concepts), -1, dtype=_VECTOR_ROW)
+    vector_rows[in_file] = np.arange(int(in_file.sum()), dtype=_VECTOR_ROW)
+    kept = [v for v, keep in zip(vectors, in_file.tolist(), strict=True) if keep]
+    vector_file = _write_vectors(path.parent, lsn, kept, vector_dtype) if kept else None
+    del vectors, kept
+
+    def concept_rows() -> Iterator[bytes]:
+        for (_, c), filed in zip(concepts, in_file.tolist(), strict=True):
+            if type(c) is int:
+                yield old_concepts.packed(c)  # type: ignore[union-attr]
+            else:
+                yield pack(concept_to_row(c, True if filed else vector_to_bytes(c.vector)))
+
+    def association_rows() -> Iterator[bytes]:
+        for _, a in associations:
+            yield old_associations.packed(a) if type(a) is int else pack(association_to_row(a))  # type: ignore[union-attr]
+
     with atomic_writer(path) as f:
         f.write(HEADER.pack(MAGIC, SNAPSHOT_VERSION))
         body = _Body(f)
-        body.rows(
-            "concept",
-            (
-                pack(concept_to_row(c, vector_to_bytes(c.vector) if rows.get(id(c)) is None else rows[id(c)]))
-                for c in concepts
-            ),
-        )
-        body.rows("association", (pack(association_to_row(a)) for a in associations))
-        body.section("concept_ids", pack([c.id for c in concepts]))
-        body.section("association_ids", pack([a.id for a in associations]))
+        body.rows("concept", concept_rows())
+        body.rows("association", association_rows())
+        body.section("concept_ids", pack([key for key, _ in concepts]))
+        body.section("association_ids", pack([key for key, _ in associations]))
         for (table, name), values in COLUMNS.items():
-            records = concepts if table == "concept" else associations
+            entries, old = (
+                (concepts, old_concepts) if table == "concept" else (associations, old_associations)
+            )
             code = {v: i for i, v in enumerate(values)}
-            body.section(f"{table}_{name}", bytes(code[getattr(r, name)] for r in records))
-        for name, entries in graph.packed_indexes().items():  # keyed rows too: read per key when needed
-            keys, packed = zip(*entries, strict=True) if entries else ((), ())
+            old_codes = old.columns[name][0] if old is not None else None
+            body.section(
+                f"{table}_{name}",
+                bytes(old_codes[r] if type(r) is int else code[getattr(r, name)] for _, r in entries),  # type: ignore[index]
+            )
+        for name, index in graph.packed_indexes().items():  # keyed rows too: read per key when needed
+            keys, packed = zip(*index, strict=True) if index else ((), ())
             body.rows(f"index_{name}", packed)
             body.section(f"index_{name}_ids", pack(list(keys)))
-        body.section(
-            "entities", pack(entities if entities is not None else EntityIndex.build(concepts).saved())
-        )
-        row_of = {id(c): i for i, c in enumerate(concepts)}
-        body.section("vector_rows", np.array([row_of[id(c)] for c in with_vectors], dtype=_ROW).tobytes())
+        body.section("entities", pack(entities))
+        body.section("concept_vector_rows", vector_rows.tobytes())
         footer = pack(
             {
                 "lsn": lsn,
                 "seq": seq,
                 "concepts": len(concepts),
                 "associations": len(associations),
-                "vectors": vectors,
+                "vectors": vector_file,
                 "concept_fields": list(CONCEPT_ROW),
                 "association_fields": list(ASSOCIATION_ROW),
                 "columns": _column_values(),
@@ -192,11 +220,11 @@ def write_snapshot(
         body.write(footer)
         body.write(FOOTER_LENGTH.pack(len(footer)))
         f.write(TRAILER.pack(body.crc, body.length, END))
-    keep = vectors["file"] if vectors else None
-    for old in path.parent.iterdir():
-        if VECTOR_FILE.fullmatch(old.name) and old.name != keep:
+    keep = vector_file["file"] if vector_file else None
+    for old_file in path.parent.iterdir():
+        if VECTOR_FILE.fullmatch(old_file.name) and old_file.name != keep:
             with contextlib.suppress(FileNotFoundError):
-                old.unlink()  # a reader that memory-mapped it keeps its pages until it closes
+                old_file.unlink()  # a reader that memory-mapped it keeps its pages until it closes
     return HEADER.size + body.length + TRAILER.size
 
 
@@ -235,22 +263,22 @@ class _Body:
         self.section(f"{table}_offsets", np.array(offsets, dtype=_OFFSET).tobytes())
 
 
-def _write_vectors(directory: Path, lsn: int, concepts: list[Concept], dtype: str) -> dict[str, Any]:
-    """Write the vectors of `concepts` as one .npy matrix, atomically; return its header entry.
+def _write_vectors(directory: Path, lsn: int, vectors: list[np.ndarray], dtype: str) -> dict[str, Any]:
+    """Write `vectors` as one .npy matrix, atomically; return its footer entry.
 
     Filled in chunks through a memory map, so a million vectors never need a second copy in memory."""
     name = f"snapshot.{lsn}.npy"
     target = directory / name
     tmp = target.with_name(name + TMP_SUFFIX)
-    dim = concepts[0].vector.size  # type: ignore[union-attr]
+    dim = vectors[0].size
     crc = 0
     try:
         matrix = np.lib.format.open_memmap(
-            tmp, mode="w+", dtype=numpy_dtype(dtype), shape=(len(concepts), dim)
+            tmp, mode="w+", dtype=numpy_dtype(dtype), shape=(len(vectors), dim)
         )
-        for start in range(0, len(concepts), _ROWS_PER_CHUNK):
-            chunk = [c.vector for c in concepts[start : start + _ROWS_PER_CHUNK]]
-            block = np.stack(chunk)  # type: ignore[arg-type]
+        for start in range(0, len(vectors), _ROWS_PER_CHUNK):
+            chunk = vectors[start : start + _ROWS_PER_CHUNK]
+            block = np.stack(chunk)
             if block.dtype != matrix.dtype:  # held in another form (a float32 view): convert once here
                 block = encode_rows(block.astype(np.float32), dtype)
             matrix[start : start + len(chunk)] = block
@@ -265,7 +293,7 @@ def _write_vectors(directory: Path, lsn: int, concepts: list[Concept], dtype: st
             tmp.unlink()
         raise
     fsync_dir(directory)
-    return {"file": name, "rows": len(concepts), "dim": dim, "dtype": dtype, "crc": crc}
+    return {"file": name, "rows": len(vectors), "dim": dim, "dtype": dtype, "crc": crc}
 
 
 def read_snapshot(path: Path) -> Snapshot | None:
@@ -344,7 +372,7 @@ def _open_sections(body: memoryview, path: Path, checks: _Checksums) -> Snapshot
     vectors = _read_vectors(path, footer["vectors"], checks) if footer["vectors"] else None
 
     def keyed_rows(
-        name: str, count: int | None, decode: Callable[[memoryview, str | None], Any]
+        name: str, count: int | None, decode: Callable[[memoryview, str | None, int], Any]
     ) -> tuple[tuple[str, ...], RowSource]:
         """The rows of section `name` and the ids they are stored under (checked against each other)."""
         ids = _unpack(section(f"{name}_ids"))
@@ -357,12 +385,22 @@ def _open_sections(body: memoryview, path: Path, checks: _Checksums) -> Snapshot
             raise CodecError(f"its {name} row offsets are not increasing")
         return ids, RowSource(rows, offsets, decode, {})
 
+    # each concept row's row in the vector file (-1: none), in order: the vector file is in concept order
+    vector_rows = np.frombuffer(section("concept_vector_rows"), dtype=_VECTOR_ROW)
+    filed = np.flatnonzero(vector_rows >= 0)
+    rows_in_file = 0 if vectors is None else len(vectors)
+    if len(vector_rows) != footer["concepts"] or not np.array_equal(
+        vector_rows[filed], np.arange(rows_in_file)
+    ):
+        raise CodecError("its concept vector rows do not match its vector file")
     tables = {}
     for table, count, decode in (
-        ("concept", footer["concepts"], _row_decoder(path, lambda row: _checked_concept(row, vectors))),
-        ("association", footer["associations"], _row_decoder(path, _checked_association)),
+        ("concept", footer["concepts"], _row_decoder(path, _checked_concept(vector_rows, vectors))),
+        ("association", footer["associations"], _row_decoder(path, lambda row, i: _checked_association(row))),
     ):
         ids, source = keyed_rows(table, count, decode)
+        if table == "concept" and vectors is not None:
+            source.vectors = (vector_rows, vectors)
         for (owner, name), values in COLUMNS.items():
             if owner == table:
                 codes = np.frombuffer(section(f"{table}_{name}"), dtype=np.uint8)
@@ -374,13 +412,7 @@ def _open_sections(body: memoryview, path: Path, checks: _Checksums) -> Snapshot
     for name in INDEXES:
         ids, source = keyed_rows(f"index_{name}", None, _index_decoder(path, adjacency=name in ("out", "in")))
         indexes[name] = RecordTable(source, ids)
-    # the vector file's rows name their concepts by row number, so the ids are the concept id strings
-    vector_rows = np.frombuffer(section("vector_rows"), dtype=_ROW)
     concept_ids = tables["concept"].keys()
-    if len(vector_rows) != (0 if vectors is None else len(vectors)) or (
-        len(vector_rows) and int(vector_rows.max()) >= len(concept_ids)
-    ):
-        raise CodecError("its vector rows do not match its vector file or its concepts")
     if (
         type(footer["lsn"]) is not int
         or type(footer["seq"]) is not int
@@ -394,7 +426,7 @@ def _open_sections(body: memoryview, path: Path, checks: _Checksums) -> Snapshot
         association_table=tables["association"],
         indexes=indexes,
         entities=_unpack(section("entities")),
-        vector_ids=tuple([concept_ids[i] for i in vector_rows.tolist()]),
+        vector_ids=tuple([concept_ids[i] for i in filed.tolist()]),
         vectors=vectors,
         dim=footer["vectors"]["dim"] if footer["vectors"] else None,
     )
@@ -410,13 +442,15 @@ def _unpack(data: memoryview) -> Any:
         raise CodecError(f"a section is not valid msgpack ({exc})") from exc
 
 
-def _row_decoder(path: Path, build: Callable[[Any], Any]) -> Callable[[memoryview, str | None], Any]:
-    """Packed row -> checked record (`build`), its id compared with the one it is stored under; any failure
-    as the `CorruptionError` that names the file."""
+def _row_decoder(
+    path: Path, build: Callable[[Any, int], Any]
+) -> Callable[[memoryview, str | None, int], Any]:
+    """Packed row i -> checked record (`build`), its id compared with the one it is stored under; any
+    failure as the `CorruptionError` that names the file."""
 
-    def decode(data: memoryview, key: str | None) -> Any:
+    def decode(data: memoryview, key: str | None, i: int) -> Any:
         try:
-            record = build(unpack(data))
+            record = build(unpack(data), i)
             if key is not None and record.id != key:
                 raise CodecError(f"the row stored under {key!r} holds {record.id!r}")
             return record
@@ -427,13 +461,13 @@ def _row_decoder(path: Path, build: Callable[[Any], Any]) -> Callable[[memoryvie
     return decode
 
 
-def _index_decoder(path: Path, *, adjacency: bool) -> Callable[[memoryview, str | None], Any]:
+def _index_decoder(path: Path, *, adjacency: bool) -> Callable[[memoryview, str | None, int], Any]:
     """One key's entry of a saved graph index: a tuple of ids, or (adjacency) a map of type -> ids."""
 
     def ids(value: Any) -> bool:
         return type(value) is tuple and all(type(i) is str for i in value)
 
-    def decode(data: memoryview, key: str | None) -> Any:
+    def decode(data: memoryview, key: str | None, i: int) -> Any:
         value = _unpack(data)
         if adjacency:
             good = type(value) is dict and all(t in _TYPES and ids(v) for t, v in value.items())
@@ -451,10 +485,22 @@ def _index_decoder(path: Path, *, adjacency: bool) -> Callable[[memoryview, str 
 _TYPES = frozenset(t.value for t in AssociationType)
 
 
-def _checked_concept(row: Any, vectors: np.ndarray | None) -> Concept:
-    concept = _with_vector(concept_from_row(row), vectors)
-    _check_types(concept, concept.aliases)
-    return concept
+def _checked_concept(vector_rows: np.ndarray, vectors: np.ndarray | None) -> Callable[[Any, int], Concept]:
+    """Row i -> its concept; a vector field of True means row `vector_rows[i]` of the vector file."""
+
+    def build(row: Any, i: int) -> Concept:
+        concept = concept_from_row(row)
+        stored, filed = concept.vector, int(vector_rows[i])
+        if stored is True and filed >= 0 and vectors is not None:
+            concept.vector = vectors[filed]
+        elif stored is True or filed >= 0:
+            raise CodecError(f"concept {concept.id!r} and the vector rows disagree about its vector")
+        else:
+            concept.vector = vector_from_bytes(stored)  # a vector of another dimension, kept inline
+        _check_types(concept, concept.aliases)
+        return concept
+
+    return build
 
 
 def _checked_association(row: Any) -> Association:
