@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -288,3 +289,26 @@ def test_a_data_path_that_is_a_file_is_a_clean_error(tmp_path: Path) -> None:
         code, _, stderr = run("learn", "Mary went home.", "--data", str(data))
         assert_clean_error(code, stderr, "data directory")
     assert (tmp_path / "file").read_text() == "mine"
+
+
+def test_forget_says_how_many_items_were_removed_and_kept(tmp_path: Path) -> None:
+    data = str(tmp_path / "d")
+    for source in ("a", "b"):
+        assert run("learn", "Mary went to the kitchen.", "--source", source, "--data", data)[0] == 0
+    code, stdout, stderr = run("forget", "a", "--data", data)
+    assert code == 0, stderr
+    assert "0 removed" in stdout and "kept (other sources support them)" in stdout
+    code, stdout, stderr = run("forget", "b", "--data", data)
+    assert code == 0, stderr
+    assert re.search(r"cited it, [1-9]\d* removed", stdout) and "kept" not in stdout
+
+
+def test_ingesting_a_folder_lists_the_files_of_formats_it_does_not_read(tmp_path: Path) -> None:
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "notes.md").write_text("Mary went to the kitchen.\n", encoding="utf-8")
+    (folder / "manual.pdf").write_bytes(b"%PDF-1.4")
+    code, stdout, stderr = run("ingest", str(folder), "--data", str(tmp_path / "d"))
+    assert code == 0, stderr
+    assert "learned 1 document" in stdout
+    assert "skipped 1 file:" in stdout and "manual.pdf (.pdf: not a format Sutra reads)" in stdout

@@ -326,3 +326,18 @@ def test_a_statement_that_only_restates_the_question_is_no_answer(make_space) ->
     assert not answer.known, answer.text  # it answered "The disk is full." with confidence 0.64
     space.learn("If the disk is full then the database stops.", source="runbook")
     assert space.ask("What happens if the disk is full?").text == "the database stops"
+
+
+def test_a_timeline_or_contradiction_subject_may_be_named_with_its_article(handbook: Sutra) -> None:
+    with_article = handbook.timeline("the ledger database")
+    assert with_article == handbook.timeline("ledger database") and with_article
+    assert handbook.contradictions("the ledger database") == handbook.contradictions("ledger database")
+    with pytest.raises(NotFoundError, match="nothing is known about 'the moon'"):
+        handbook.timeline("the moon")
+
+
+def test_how_much_with_no_stored_amount_is_i_dont_know_not_zero(make_space: Callable[..., Sutra]) -> None:
+    space = make_space()
+    space.learn("The ledger database server has 16 GB of memory.", source="inventory")
+    answer = space.ask("How much memory does the ledger database server have?")
+    assert answer.status == "unknown" and answer.text != "0"

@@ -35,7 +35,7 @@ from sutra.readers import (
 )
 
 if TYPE_CHECKING:
-    pass
+    from sutra.engine import Sutra
 
 app = typer.Typer(
     name="sutra",
@@ -179,8 +179,17 @@ def forget(
         if not source_id.strip():
             raise InputError("nothing to forget: SOURCE is empty; give a source id as cited in answers")
         with _engine(data, existing=True) as engine:
-            removed = engine.forget(source_id)  # NotFoundError when nothing cites the source
-    out.print(f"forgot {escape(source_id)}: {removed} item(s) removed")
+            before = _record_count(engine)
+            cited = engine.forget(source_id)  # NotFoundError when nothing cites the source
+            removed = before - _record_count(engine)
+    kept = cited - removed
+    note = f", {kept} kept (other sources support them)" if kept > 0 else ""
+    out.print(f"forgot {escape(source_id)}: {cited} item(s) cited it, {removed} removed{note}")
+
+
+def _record_count(engine: Sutra) -> int:
+    stats = engine.stats()
+    return int(stats["concepts"]) + int(stats["associations"])
 
 
 @app.command()

@@ -236,7 +236,7 @@ class Sutra:
     def contradictions(self, subject: str | None = None) -> list[Contradiction]:
         """Current facts that cannot all hold (negation, one-value relations, opposite properties, numbers),
         for one subject (by name) or for everything, each side with its sources."""
-        ids = None if subject is None else self.store.find_entities(validation.text(subject, "subject"))
+        ids = None if subject is None else self._entities_named(validation.text(subject, "subject"))
         if ids == []:
             raise NotFoundError(_unknown_subject(subject))
         return contradictions.find(self.store, ids)
@@ -253,7 +253,7 @@ class Sutra:
     def timeline(self, subject: str) -> list[dict[str, Any]]:
         """What was stated about `subject` (a name), every relation, oldest first: each entry with the
         relation, the value, the statement, its sources and whether it still holds."""
-        ids = self.store.find_entities(validation.text(subject, "subject"))
+        ids = self._entities_named(validation.text(subject, "subject"))
         if not ids:
             raise NotFoundError(_unknown_subject(subject))
         return [
@@ -268,6 +268,14 @@ class Sutra:
             for subject_id in ids
             for e in temporal.entity_timeline(self.store, subject_id)
         ]
+
+    def _entities_named(self, name: str) -> list[str]:
+        """Entities by name; "the ledger database" finds "ledger database" (names are kept without it)."""
+        ids = self.store.find_entities(name)
+        words = name.split(maxsplit=1)
+        if not ids and len(words) == 2 and words[0].lower() in ("the", "a", "an"):
+            ids = self.store.find_entities(words[1])
+        return ids
 
     def stats(self) -> dict[str, Any]:
         stats = dict(self.store.stats())

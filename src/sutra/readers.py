@@ -91,8 +91,9 @@ def is_space(folder: Path) -> bool:
 def select_files(paths: Iterable[str | Path], *, data_dir: str | Path | None = None) -> Selection:
     """Expand folders (recursively, sorted, hidden entries skipped) into the files Sutra can read.
 
-    Files inside `data_dir` or inside a Sutra space, and files listed twice, are left out and reported in
-    `Selection.skipped`. A file name that is not valid UTF-8 is an error (ids are built from names).
+    Files inside `data_dir` or inside a Sutra space, files listed twice, and files of other formats found in
+    a folder are left out and reported in `Selection.skipped` (a space's own files are not listed). A file
+    name that is not valid UTF-8 is an error (ids are built from names).
     """
     data_root = Path(data_dir).resolve() if data_dir is not None else None
     selection = Selection()
@@ -125,17 +126,20 @@ def select_files(paths: Iterable[str | Path], *, data_dir: str | Path | None = N
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = [
+            visible = [
                 p
                 for p in sorted(path.rglob("*"))
-                if p.is_file()
-                and p.suffix.lower() in SUFFIXES
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
             ]
+            found = [p for p in visible if p.suffix.lower() in SUFFIXES]
             if not found:
                 raise InputError(f"{shown(path)}: folder has no {', '.join(SUFFIXES)} files to ingest")
-            for file in found:
-                keep(file, path)
+            for file in visible:
+                if file.suffix.lower() in SUFFIXES:
+                    keep(file, path)
+                elif excluded(file, path) is None:  # said in the summary (a space's own files are not)
+                    why = f"{file.suffix or 'no extension'}: not a format Sutra reads"
+                    selection.skipped.append((file, why))
         elif path.is_file():
             if path.suffix.lower() not in SUFFIXES:
                 raise InputError(

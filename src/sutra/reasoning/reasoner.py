@@ -146,6 +146,9 @@ class Reasoner:
             ]
             paths = [path_of(self.store, c.best) for c in current]
             items = [name_of(self.store, c.answer_id) for c in current]
+            if not items and plan.question.lower().lstrip().startswith("how much"):
+                # an amount ("how much memory ..."), not a number of things held: none found is not "0"
+                return self._unknown(plan, f"no stored amount for {plan.focus[0].text!r}")
             return answered(plan, str(len(items)), 0.9 if items else 0.6, paths, items)
         if not clusters:
             return self._unknown(
