@@ -304,3 +304,17 @@ def test_a_checkpoint_after_a_lazy_open_copies_unread_rows_and_vectors_as_they_a
     assert observable(again) == expected and again.check() == []
     assert [c.text for c in again.concepts()][-1] == "Eve sings."
     assert again.search_vector(unit(8, 11), k=1)[0][0] == statement("Eve sings.").id
+
+
+def test_forgetting_a_source_an_edge_leans_on_reads_only_that_edge_after_a_lazy_open(open_store):
+    store = open_store()
+    build(store)
+    leaning = edge(entity("Bob"), "has", entity("Paris"), "d2", attrs={"support": ["d1", "d9"]})
+    store.apply([PutAssociation(leaning)])
+    store.checkpoint()
+    store.close()
+    store = open_store()
+    store.apply([ForgetSource("d9")])  # cited by nothing but the support of one edge
+    assert store._graph.associations.decoded() == 1
+    assert store.get_association(leaning.id).attrs["support"] == ["d1"]
+    assert store.check() == []

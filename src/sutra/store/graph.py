@@ -63,6 +63,7 @@ class Graph:
         self._concepts_by_source: Index = {}
         self._assocs_by_source: Index = {}
         self._cited_by: Index = {}  # statement concept id -> associations listing it in `statements`
+        self._supported_by: Index = {}  # source id -> associations whose attrs["support"] lists it
         self._hooks = hooks
         self._undo: dict[tuple[str, str], Any] | None = None
         self._undo_seq = 0
@@ -98,6 +99,8 @@ class Graph:
                 assocs_by_source.setdefault(src, {})[aid] = None
             for statement in a.statements:
                 cited_by.setdefault(statement, {})[aid] = None
+            for src in _support(a):
+                self._supported_by.setdefault(src, {})[aid] = None
         self.associations = RecordTable.of(table.values())
         self.seq = seq
 
@@ -111,6 +114,7 @@ class Graph:
         self._concepts_by_source = indexes["concepts_by_source"]
         self._assocs_by_source = indexes["associations_by_source"]
         self._cited_by = indexes["cited_by"]
+        self._supported_by = indexes["supported_by"]
 
     def packed_indexes(self) -> dict[str, list[tuple[str, bytes]]]:
         """The graph's own indexes as (key, packed entry) pairs for a snapshot (`adopt` takes them back):
@@ -129,6 +133,7 @@ class Graph:
             "concepts_by_source": (self._concepts_by_source, ids),
             "associations_by_source": (self._assocs_by_source, ids),
             "cited_by": (self._cited_by, ids),
+            "supported_by": (self._supported_by, ids),
         }
         return {
             name: list(
@@ -306,8 +311,9 @@ class Graph:
                 self._delete_concept(cid, set())
         # An edge learned from another source may lean on this one (a pronoun's antecedent, a holder's
         # location: `attrs["support"]`, see learning/writer.py). It stays, but stops citing the forgotten
-        # source. A scan rather than another index: forgetting is rare and this is one pass over the edges.
-        for a in [a for a in self.associations.values() if src in _support(a)]:
+        # source (found through the support index: a scan would decode every edge of a lazily opened store).
+        for aid in self._by_seq(self._supported_by.get(src, {}), self.associations):
+            a = self.associations[aid]
             kept = [s for s in _support(a) if s != src]
             self._set_assoc(replace(a, attrs={**a.attrs, "support": kept}))
 
@@ -357,6 +363,7 @@ class Graph:
             "concepts-by-source": index(self._concepts_by_source),
             "associations-by-source": index(self._assocs_by_source),
             "statement citations": index(self._cited_by),
+            "support": index(self._supported_by),
         }
 
     def check(self) -> list[str]:
@@ -433,6 +440,7 @@ class Graph:
         _unlink(self._in, old.target, old.type, aid)
         _reindex(self._assocs_by_source, aid, old.sources, ())
         _reindex(self._cited_by, aid, old.statements, ())
+        _reindex(self._supported_by, aid, _support(old), ())
 
     def _index_concept(self, old: Concept | None, new: Concept) -> None:
         _reindex(self._concepts_by_source, new.id, old.sources if old else (), new.sources)
@@ -443,6 +451,7 @@ class Graph:
             _ids_to_change(self._in.setdefault(new.target, {}), new.type)[new.id] = None
         _reindex(self._assocs_by_source, new.id, old.sources if old else (), new.sources)
         _reindex(self._cited_by, new.id, old.statements if old else (), new.statements)
+        _reindex(self._supported_by, new.id, _support(old) if old else (), _support(new))
 
     @staticmethod
     def _by_seq(ids: Iterable[str], table: dict[str, Any]) -> list[str]:
@@ -450,8 +459,9 @@ class Graph:
 
 
 def _support(a: Association) -> list[str]:
+    """The sources an edge leans on besides its own (`attrs["support"]`, see learning/writer.py)."""
     support = a.attrs.get("support")
-    return support if isinstance(support, list) else []
+    return [s for s in support if isinstance(s, str)] if isinstance(support, list) else []
 
 
 def _union(old: list[str], new: Iterable[str]) -> list[str]:

@@ -91,7 +91,7 @@ FOOTER_LENGTH = struct.Struct("<I")
 _OFFSET = np.dtype("<u8")
 _VECTOR_ROW = np.dtype("<i4")  # per concept row: its row in the vector file, -1 for none
 # The graph's own indexes, saved as keyed rows (`Graph.saved_indexes`).
-INDEXES = ("out", "in", "concepts_by_source", "associations_by_source", "cited_by")
+INDEXES = ("out", "in", "concepts_by_source", "associations_by_source", "cited_by", "supported_by")
 # The one-byte columns: (table, field) -> the values their bytes stand for, in this order.
 COLUMNS: dict[tuple[str, str], list[Any]] = {
     ("concept", "kind"): list(ConceptKind),
