@@ -451,7 +451,8 @@ class Graph:
             _ids_to_change(self._in.setdefault(new.target, {}), new.type)[new.id] = None
         _reindex(self._assocs_by_source, new.id, old.sources if old else (), new.sources)
         _reindex(self._cited_by, new.id, old.statements if old else (), new.statements)
-        _reindex(self._supported_by, new.id, _support(old) if old else (), _support(new))
+        if "support" in new.attrs or (old is not None and "support" in old.attrs):
+            _reindex(self._supported_by, new.id, _support(old) if old else (), _support(new))
 
     @staticmethod
     def _by_seq(ids: Iterable[str], table: dict[str, Any]) -> list[str]:
@@ -485,6 +486,14 @@ def _merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 
 
 def _reindex(index: Index, oid: str, old_keys: Iterable[str], new_keys: Iterable[str]) -> None:
+    if not old_keys:  # a new record (most writes): additions only, without building sets
+        for key in new_keys:
+            ids = index.get(key)
+            if type(ids) is dict:
+                ids[oid] = None
+            else:
+                _ids_to_change(index, key)[oid] = None
+        return
     old_set, new_set = set(old_keys), set(new_keys)
     for key in old_set - new_set:
         ids = _ids_to_change(index, key)

@@ -56,16 +56,17 @@ class RowSource:
         return values[codes[i]]
 
 
-class RecordTable:
-    """A dict-like table of records keyed by id, in `seq` order, lazily decoded from a `RowSource`."""
+class RecordTable(dict):  # type: ignore[type-arg]
+    """Records keyed by id, in `seq` order, whose values may still be row numbers of a `RowSource`:
+    reading one through `get`, `[]`, `setdefault`, `values` or `items` decodes and keeps it. A dict
+    subclass, so that membership, length, iteration over keys and writes run at dict speed (the write
+    path uses them for every record)."""
 
-    __slots__ = ("_items", "_source")
+    __slots__ = ("_source",)
 
     def __init__(self, source: RowSource | None = None, ids: Sequence[str] = ()) -> None:
+        super().__init__(zip(ids, range(len(ids)), strict=True) if source is not None else ())
         self._source = source
-        self._items: dict[str, Any] = (
-            dict(zip(ids, range(len(ids)), strict=True)) if source is not None else {}
-        )
 
     @property
     def source(self) -> RowSource | None:
@@ -73,68 +74,50 @@ class RecordTable:
 
     def entries(self) -> list[tuple[str, Any]]:
         """(key, record or row number) for every entry, in order: a copy, taken without decoding."""
-        return list(self._items.items())
+        return list(dict.items(self))
 
     @classmethod
     def of(cls, records: Iterable[Any]) -> RecordTable:
         table = cls()
-        table._items = {r.id: r for r in records}
+        dict.update(table, ((r.id, r) for r in records))
         return table
 
+    def _decoded(self, key: str, row: int) -> Any:
+        record = self._source.record(row, key)  # type: ignore[union-attr]
+        dict.__setitem__(self, key, record)
+        return record
+
     def get(self, key: str, default: Any = None) -> Any:
-        value = self._items.get(key)
+        value = dict.get(self, key)
         if value is None:
             return default
-        if type(value) is int:
-            value = self._items[key] = self._source.record(value, key)  # type: ignore[union-attr]
-        return value
+        return self._decoded(key, value) if type(value) is int else value
 
     def __getitem__(self, key: str) -> Any:
+        value = dict.__getitem__(self, key)
+        return self._decoded(key, value) if type(value) is int else value
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
         value = self.get(key)
         if value is None:
-            raise KeyError(key)
+            dict.__setitem__(self, key, default)
+            value = default
         return value
 
-    def setdefault(self, key: str, default: Any) -> Any:
-        value = self.get(key)
-        if value is None:
-            value = self._items[key] = default
-        return value
-
-    def __setitem__(self, key: str, record: Any) -> None:
-        self._items[key] = record
-
-    def __delitem__(self, key: str) -> None:
-        del self._items[key]
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._items
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._items)
-
-    def keys(self) -> list[str]:
-        return list(self._items)
-
-    def values(self) -> Iterator[Any]:
+    def values(self) -> Iterator[Any]:  # type: ignore[override]
         """Every record in `seq` order, decoding (and keeping) the ones not read yet."""
         for _, value in self.items():
             yield value
 
-    def items(self) -> Iterator[tuple[str, Any]]:
+    def items(self) -> Iterator[tuple[str, Any]]:  # type: ignore[override]
         """(key, record) pairs: the key as the table holds it, so `Graph.check` can compare it with the id."""
-        for key, value in self._items.items():
-            if type(value) is int:
-                value = self._items[key] = self._source.record(value, key)  # type: ignore[union-attr]
-            yield key, value
+        for key, value in dict.items(self):
+            yield key, self._decoded(key, value) if type(value) is int else value
 
     def frozen(self) -> list[Any]:
         """The table's entries as they are now (records or row numbers): a consistent copy, cheap to take
         under a lock; `materialize` turns it into records afterwards without touching the table."""
-        return list(self._items.values())
+        return list(dict.values(self))
 
     def materialize(self, entries: list[Any]) -> Iterator[Any]:
         source = self._source
@@ -145,18 +128,18 @@ class RecordTable:
         """(key, packed entry) pairs: rows never decoded as they were packed, the rest through `encode`.
         Decodes nothing and caches nothing, so a reader may decode entries meanwhile."""
         source = self._source
-        for key, value in list(self._items.items()):
+        for key, value in list(dict.items(self)):
             yield key, source.packed(value) if type(value) is int else encode(value)  # type: ignore[union-attr]
 
     def select(self, field: str, value: Any) -> Iterator[Any]:
         """The records whose `field` equals `value`, decoding only those (the field must be a column)."""
         column = self._source.columns.get(field) if self._source is not None else None
-        for key, entry in self._items.items():
+        for key, entry in dict.items(self):
             if type(entry) is int:
                 codes, values = column  # type: ignore[misc]
                 if values[codes[entry]] != value:
                     continue
-                entry = self._items[key] = self._source.record(entry, key)  # type: ignore[union-attr]
+                entry = self._decoded(key, entry)
             elif getattr(entry, field) != value:
                 continue
             yield entry
@@ -165,7 +148,7 @@ class RecordTable:
         """How many records hold each value of `field`, from the column for rows not decoded yet."""
         counts: Counter[Any] = Counter()
         rows: list[int] = []
-        for entry in self._items.values():
+        for entry in dict.values(self):
             if type(entry) is int:
                 rows.append(entry)
             else:
@@ -182,7 +165,7 @@ class RecordTable:
         if self._source is None:
             return []
         wrong = []
-        for key, row in dict(zip(self._items, self._items.values(), strict=True)).items():
+        for key, row in list(dict.items(self)):
             if type(row) is int:
                 record = self._source.record(row, key)
                 wrong += [f"{key}: its {field} column says {self._source.value(field, row)!r}, the record "
@@ -192,8 +175,10 @@ class RecordTable:
 
     def sort_by_seq(self) -> None:
         """Restore `seq` order after a rollback re-inserted records at the end (decodes every record)."""
-        self._items = dict(sorted(self.items(), key=lambda kv: kv[1].seq))
+        ordered = sorted(self.items(), key=lambda kv: kv[1].seq)
+        dict.clear(self)
+        dict.update(self, ordered)
 
     def decoded(self) -> int:
         """How many records have been decoded or written since the table was opened (for tests and stats)."""
-        return sum(type(v) is not int for v in self._items.values())
+        return sum(type(v) is not int for v in dict.values(self))

@@ -412,7 +412,7 @@ def _open_sections(body: memoryview, path: Path, checks: _Checksums) -> Snapshot
     for name in INDEXES:
         ids, source = keyed_rows(f"index_{name}", None, _index_decoder(path, adjacency=name in ("out", "in")))
         indexes[name] = RecordTable(source, ids)
-    concept_ids = tables["concept"].keys()
+    concept_ids = list(tables["concept"])
     if (
         type(footer["lsn"]) is not int
         or type(footer["seq"]) is not int
