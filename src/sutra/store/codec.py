@@ -157,6 +157,27 @@ def concept_from_dict(d: Any) -> Concept:
         )
 
 
+def concept_from_encoded(d: dict[str, Any]) -> Concept:
+    """The concept of a dict `concept_to_dict` has just built from checked input (`store/batch.py`): no
+    checks, the same record `concept_from_dict` builds from that dict's bytes (what replay reads)."""
+    return Concept(
+        d["id"],
+        d["text"],
+        _KINDS[d["kind"]],
+        _SEMANTIC_TYPES[d["semantic_type"]],
+        d["domain"],
+        d["confidence"],
+        d["strength"],
+        d["valid_from"],
+        d["valid_to"],
+        d["recorded_at"],
+        list(d["sources"]),
+        list(d["aliases"]),
+        copy_attrs(d["attrs"]),
+        vector_from_bytes(d["vector"]),
+    )
+
+
 def association_to_dict(a: Association, *, with_seq: bool) -> dict[str, Any]:
     d: dict[str, Any] = {
         "id": a.id,
@@ -202,6 +223,26 @@ def association_from_dict(d: Any) -> Association:
             closed_seq=d.get("closed_seq"),
             history=[_list(h, "a history entry") for h in _list(d.get("history", []), "history")],
         )
+
+
+def association_from_encoded(d: dict[str, Any]) -> Association:
+    """As `concept_from_encoded`, for a dict `association_to_dict` has just built."""
+    return Association(
+        d["id"],
+        d["source"],
+        d["target"],
+        _ASSOCIATION_TYPES[d["type"]],
+        d["relation"],
+        d["negated"],
+        d["confidence"],
+        d["strength"],
+        d["valid_from"],
+        d["valid_to"],
+        d["recorded_at"],
+        list(d["sources"]),
+        list(d["statements"]),
+        copy_attrs(d["attrs"]),
+    )
 
 
 @contextlib.contextmanager
