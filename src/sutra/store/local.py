@@ -22,10 +22,11 @@ truncates at the first bad frame and reports what was dropped in `recovery`. Wha
 file next to the WAL. Files the manifest says must exist (`wal.log` always, `snapshot.bin` after the first
 checkpoint) are never silently replaced by empty ones. A failed open leaves the directory as it found it.
 
-Checkpoints hold back writers for their whole length but readers only while the graph is frozen: the lists
-of records are copied under the lock (records are never changed in place, so the copies are a consistent
-view), and the snapshot is serialised from them after the lock is released. `frozen()` hands the same view
-to export and backup. Checkpoints run automatically once the WAL passes `checkpoint_wal_bytes`. If one fails
+Checkpoints hold back writers for their whole length and readers not at all: the graph is written as it is
+(snapshot.write_graph_snapshot), which nothing but readers touch meanwhile, and they only decode records
+into the tables, which changes nothing saved. `frozen()` gives export and backup a consistent copy of the
+records (the lists are copied under the lock; records are never changed in place). Checkpoints run
+automatically once the WAL passes `checkpoint_wal_bytes`. If one fails
 (a full disk), the batch that triggered it is already durable in the WAL, so `apply` still succeeds: the
 failure is logged, the WAL is kept, and the checkpoint is retried after the WAL has grown by another quarter
 of the threshold.
