@@ -92,7 +92,10 @@ def _encode_one(m: Mutation, stamp: float, dims: set[int]) -> dict[str, Any]:
         _check_common(c)
         _check_str_list(c.aliases, "aliases")
         vector = None if c.vector is None else normalize_vector(c.vector)
-        record = _wrap(lambda: concept_to_dict(c, with_seq=False, vector=vector))
+        try:
+            record = concept_to_dict(c, with_seq=False, vector=vector)
+        except ValueError as exc:  # an unknown enum value
+            raise InputError(str(exc)) from None
         if vector is not None:
             dims.add(vector.size)
         _stamp(record, stamp)
@@ -108,7 +111,10 @@ def _encode_one(m: Mutation, stamp: float, dims: set[int]) -> dict[str, Any]:
             raise InputError("negated must be a bool")
         _check_common(a)
         _check_str_list(a.statements, "statements")
-        record = _wrap(lambda: association_to_dict(a, with_seq=False))
+        try:
+            record = association_to_dict(a, with_seq=False)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
         _stamp(record, stamp)
         return {"op": "put_association", "association": record}
     if isinstance(m, (CloseAssociation, DeleteAssociation)):
@@ -120,13 +126,6 @@ def _encode_one(m: Mutation, stamp: float, dims: set[int]) -> dict[str, Any]:
     elif isinstance(m, ForgetSource):
         _check_id(m.source_id, "source_id")
     return mutation_to_dict(m)  # raises InputError for anything that is not a mutation
-
-
-def _wrap(encode: Any) -> dict[str, Any]:
-    try:
-        return encode()
-    except ValueError as exc:  # an unknown enum value
-        raise InputError(str(exc)) from None
 
 
 def _stamp(record: dict[str, Any], stamp: float) -> None:

@@ -22,6 +22,10 @@ def entity_names(c: Concept | None) -> set[str]:
     return {n for n in (normalize_name(x) for x in [c.text, *c.aliases]) if n}
 
 
+def _not_entity(c: Concept | None) -> bool:
+    return c is None or c.kind != ConceptKind.ENTITY
+
+
 class EntityIndex:
     def __init__(self) -> None:
         self._ids: dict[str, dict[str, None]] = {}  # normalized name -> concept ids
@@ -29,7 +33,7 @@ class EntityIndex:
     def update(self, old: Concept | None, new: Concept | None) -> None:
         """Reflect one concept changing from `old` to `new` (same id; either may be None)."""
         current = new if new is not None else old
-        if current is None:
+        if current is None or (_not_entity(old) and _not_entity(new)):  # most writes: nothing to index
             return
         before, after = entity_names(old), entity_names(new)
         for name in before - after:

@@ -41,6 +41,7 @@ from sutra.store.records import RecordTable
 # key -> ordered set of ids. Indexes adopted from a snapshot hold tuples instead, which the primitives
 # turn into dicts when they first change them (`_ids_to_change`).
 Index = dict[str, dict[str, None]]
+_UNREAD = object()  # "the caller has not looked the old record up"
 Adjacency = dict[str, dict[AssociationType, dict[str, None]]]  # concept id -> type -> association ids
 
 
@@ -217,7 +218,7 @@ class Graph:
                 vector=old.vector if inc.vector is None else inc.vector,
                 last_seq=self.seq,
             )
-        self._set_concept(new)
+        self._set_concept(new, old)
 
     def _put_association(self, inc: Association) -> None:
         self.seq += 1
@@ -253,7 +254,7 @@ class Graph:
                 closed_seq=None,
                 history=[*old.history, _assertion(self.seq, inc)],
             )
-        self._set_assoc(new)
+        self._set_assoc(new, old)
 
     def _close(self, aid: str, valid_to: str | None) -> None:
         a = self.associations.get(aid)
@@ -410,8 +411,9 @@ class Graph:
             if (kind, oid) not in self._undo:
                 self._undo[(kind, oid)] = old
 
-    def _set_concept(self, new: Concept) -> None:
-        old = self.concepts.get(new.id)
+    def _set_concept(self, new: Concept, old: Any = _UNREAD) -> None:
+        if old is _UNREAD:  # the callers that have just read it pass it: one lookup less per write
+            old = self.concepts.get(new.id)
         self._remember("c", new.id, old)
         self.concepts[new.id] = new
         self._index_concept(old, new)
@@ -426,8 +428,9 @@ class Graph:
         if self._hooks is not None:
             self._hooks.concept_removed(old)
 
-    def _set_assoc(self, new: Association) -> None:
-        old = self.associations.get(new.id)
+    def _set_assoc(self, new: Association, old: Any = _UNREAD) -> None:
+        if old is _UNREAD:
+            old = self.associations.get(new.id)
         self._remember("a", new.id, old)
         self.associations[new.id] = new
         self._index_assoc(old, new)
