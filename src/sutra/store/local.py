@@ -378,8 +378,8 @@ class LocalStore(Store):
             yield
 
     def frozen(self) -> FrozenView:
-        """A consistent copy of the whole graph as of the last applied batch, for checkpoints, export and
-        backup. Only the lists are copied (under the lock, briefly); the records are shared, never changed.
+        """A consistent copy of the whole graph as of the last applied batch, for export and backup. Only
+        the lists are copied (under the lock, briefly); the records are shared, never changed.
         Records adopted from a snapshot and not read since are decoded after the lock is released."""
         with self._rw:
             if self._closed:
