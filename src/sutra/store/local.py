@@ -169,18 +169,18 @@ class LocalStore(Store):
                     self._graph.load(snap.concepts, snap.associations, snap.seq)
                 if not self._manifest.snapshot:  # a space from before the mark existed, or a crash before
                     self._save_manifest(snapshot=True)
-            where = {"dim": self._manifest.dim, "directory": self.path, "lsn": report.snapshot_lsn}
+            saved_at = {"dim": self._manifest.dim, "directory": self.path, "lsn": report.snapshot_lsn}
             if snap is not None and snap.entities is not None:
                 report.vector_index_loaded = self._indexes.adopt(
                     snap.entities,
                     snap.vector_ids or (),
                     snap.vectors,
                     loading=loading,
-                    **where,
+                    **saved_at,
                 )
             else:
                 report.vector_index_loaded = self._indexes.rebuild(
-                    list(self._graph.concepts.values()), loading=loading, **where
+                    list(self._graph.concepts.values()), loading=loading, **saved_at
                 )
             del snap
         last_lsn = self._replay(report, repair=repair)
@@ -391,7 +391,7 @@ class LocalStore(Store):
                 self._manifest.vector_dtype,
             )
             concepts, associations = self._graph.concepts, self._graph.associations
-            concept_entries, association_entries = concepts.frozen(), associations.frozen()
+            concept_entries, association_entries = concepts.entries(), associations.entries()
         # records not read since the store opened are decoded here, outside the lock, without caching them
         return FrozenView(
             lsn=lsn,

@@ -9,7 +9,7 @@ time anything reads it. Writes store records directly, so a table holds a mix of
 
 Small per-row columns (a concept's kind, an association's type...) stored beside the rows answer filters and
 counts without decoding rows that do not match. Readers must hold the store's lock while a table caches a
-decoded record; `frozen()` + `materialize()` decode without caching, for work done outside the lock.
+decoded record; `entries()` + `materialize()` decode without caching, for work done outside the lock.
 """
 
 from __future__ import annotations
@@ -114,15 +114,11 @@ class RecordTable(dict):  # type: ignore[type-arg]
         for key, value in dict.items(self):
             yield key, self._decoded(key, value) if type(value) is int else value
 
-    def frozen(self) -> list[Any]:
-        """The table's entries as they are now (records or row numbers): a consistent copy, cheap to take
-        under a lock; `materialize` turns it into records afterwards without touching the table."""
-        return list(dict.values(self))
-
-    def materialize(self, entries: list[Any]) -> Iterator[Any]:
+    def materialize(self, entries: list[tuple[str, Any]]) -> Iterator[Any]:
+        """The records of `entries` (taken by `entries()`), rows decoded without touching the table."""
         source = self._source
-        for value in entries:
-            yield source.record(value) if type(value) is int else value  # type: ignore[union-attr]
+        for key, value in entries:
+            yield source.record(value, key) if type(value) is int else value  # type: ignore[union-attr]
 
     def packed_items(self, encode: Callable[[Any], bytes]) -> Iterator[tuple[str, bytes]]:
         """(key, packed entry) pairs: rows never decoded as they were packed, the rest through `encode`.

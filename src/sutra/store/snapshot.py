@@ -103,8 +103,9 @@ COLUMNS: dict[tuple[str, str], list[Any]] = {
 
 @dataclass(slots=True)
 class Snapshot:
-    """A read snapshot. Format 4 also carries the graph's indexes, the entity index and the vector ids,
-    and its tables decode records on first read; older formats are decoded whole (those three are None)."""
+    """A read snapshot. Format 4 also carries the graph's indexes, the entity index, the vector ids and
+    the memory-mapped vector rows, and its tables decode records on first read; older formats are decoded
+    whole (then `indexes`, `entities`, `vector_ids` and `vectors` are None)."""
 
     lsn: int = 0
     seq: int = 0
@@ -137,7 +138,7 @@ def write_snapshot(
     """`write_graph_snapshot` of these records (an import, a test): their indexes are built here first,
     by the code that builds them when records are loaded."""
     graph = Graph()
-    graph.load(list(concepts), list(associations), seq)
+    graph.load(concepts, associations, seq)
     entities = EntityIndex.build(graph.concepts.values()).saved()
     return write_graph_snapshot(
         path, lsn=lsn, seq=seq, graph=graph, entities=entities, vector_dtype=vector_dtype
