@@ -46,9 +46,9 @@ def test_answers_given_from_many_threads_equal_those_given_one_at_a_time(
     assert docs and questions
     space = make_space()
     space.learn_documents(docs)
-    nlp.parse_one.cache_clear()
+    nlp.clear_cache()
     alone = [_reading(space.ask(q)) for q in questions]
-    nlp.parse_one.cache_clear()  # so that the threads parse again, in shared batches
+    nlp.clear_cache()  # so that the threads parse again, in shared batches
     with ThreadPoolExecutor(max_workers=8) as pool:
         together = [_reading(a) for a in pool.map(space.ask, questions)]
     assert together == alone

@@ -341,3 +341,16 @@ def test_how_much_with_no_stored_amount_is_i_dont_know_not_zero(make_space: Call
     space.learn("The ledger database server has 16 GB of memory.", source="inventory")
     answer = space.ask("How much memory does the ledger database server have?")
     assert answer.status == "unknown" and answer.text != "0"
+
+
+def test_an_answer_as_a_dict_is_a_deep_copy_like_asdict(handbook: Sutra) -> None:
+    from dataclasses import asdict
+
+    for question in ("What happens if the disk is full?", "Who owns the ledger database?", "Is Mars a dog?"):
+        answer = handbook.ask(question)
+        as_dict = answer.to_dict()
+        assert as_dict == asdict(answer)
+        for path in as_dict["paths"]:
+            path["steps"][0]["sources"].append("changed")
+        as_dict["plan"]["focus"].append("changed")
+        assert answer.to_dict() == asdict(answer) != as_dict  # nothing of the answer itself was shared

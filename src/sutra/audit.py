@@ -15,12 +15,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from sutra.answer import Answer
 from sutra.errors import NotFoundError
 from sutra.model import content_id
 
 AUDIT_FILE = "audit.jsonl"
-_RECORD_START = b'{"audit_id": '  # how `json.dumps` begins every record (used to recover glued lines)
+_RECORD_START = b'{"audit_id":'  # how every record begins, old and new (used to recover glued lines)
 
 
 class AuditLog:
@@ -49,7 +51,7 @@ class AuditLog:
                 "elapsed_ms": round(elapsed_ms, 3),
                 **fields,
             }
-            line = (json.dumps(entry, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+            line = orjson.dumps(entry, default=str, option=orjson.OPT_NON_STR_KEYS) + b"\n"
             self._append(line)
             self._written += 1
             ticket = self._written

@@ -36,7 +36,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port (0: any free port).")] = 8000,
     data: ServerDataOption = None,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Threads running engine work.")] = 8,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Threads running engine work.")] = 4,
     parse_worker: Annotated[
         bool, typer.Option(help="Parse questions in a child process (frees this one's GIL for reasoning).")
     ] = True,

@@ -69,6 +69,19 @@ def test_int8_with_batch_size_one_is_exactly_batch_invariant(
     np.testing.assert_array_equal(embedder.embed(texts), singles)
 
 
+def test_small_calls_on_one_thread_give_the_vectors_of_the_multi_thread_session(
+    model_dir: Path, corpus_sentences: list[str]
+) -> None:
+    # a question (a call of at most `small_call` windows) runs on the one-thread session
+    one_thread = OnnxEmbedder.from_dir(model_dir, variant="int8")
+    threaded = OnnxEmbedder.from_dir(model_dir, variant="int8", small_call=0)
+    assert one_thread.small_call >= 1
+    for text in corpus_sentences[400:420]:
+        np.testing.assert_allclose(one_thread.embed_one(text), threaded.embed_one(text), atol=1e-5)
+    few = corpus_sentences[420 : 420 + one_thread.small_call]
+    np.testing.assert_allclose(one_thread.embed(few), threaded.embed(few), atol=1e-5)
+
+
 def test_batch_size_does_not_change_results(model_dir: Path, corpus_sentences: list[str]) -> None:
     texts = corpus_sentences[300:340]
     small = OnnxEmbedder.from_dir(model_dir, variant="fp32", batch_size=3).embed(texts)

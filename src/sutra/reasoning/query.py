@@ -9,9 +9,10 @@ of stored relations.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
+from sutra.answer import plain_data
 from sutra.learning import lexicon as lx
 from sutra.learning import nlp
 from sutra.learning.entities import normalize_name
@@ -68,7 +69,7 @@ class QueryPlan:
     date: str | None = None  # a calendar day the question is about (YYYY-MM-DD)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return plain_data(self)  # type: ignore[no-any-return]
 
 
 def _intent(words: list[str], question: str) -> tuple[str, str | None]:
@@ -158,9 +159,20 @@ def declarative(question: str) -> str | None:
     return f"{subject} {tokens[0].lower_} {rest}".strip().rstrip(".") + "."
 
 
+def parsed_text(question: str) -> str:
+    """The text `analyze` parses for `question` (the claim, for a true/false prompt), so that a server can
+    have it parsed before an engine thread takes the question."""
+    text = question.strip()
+    return _intent(_words(text), text)[1] or text
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in re.findall(r"[A-Za-z']+", text)]
+
+
 def analyze(question: str, store: Store) -> QueryPlan:
     text = question.strip()
-    words = [w.lower() for w in re.findall(r"[A-Za-z']+", text)]
+    words = _words(text)
     intent, statement = _intent(words, text)
     parsed = nlp.parse_one(statement or text)
     tokens = list(parsed)

@@ -37,9 +37,11 @@ class ServerConfig:
     engine: Settings = field(default_factory=Settings)
     dev: bool = False
     host: str = "127.0.0.1"
-    # threads running engine work: reads of a space (asks) run side by side, each write alone; more threads
-    # than cores pay because asks waiting together have their questions parsed together, in one batch
-    workers: int = 8
+    # threads running engine work: reads of a space (asks) run side by side, each write alone. Questions are
+    # parsed before they reach these threads, so a few suffice: on 2 cores, 16 clients asking distinct
+    # questions got 175-182 answers/s with 2 or 4 threads and fewer with 8 (Python threads contend for the
+    # interpreter lock); 4 keeps one long read (an export) from holding up every ask
+    workers: int = 4
     parse_worker: bool = False  # parse questions in a child process (`sutra serve` turns it on)
     max_body_bytes: int = 8 * 1024 * 1024
     rate_per_second: float = 50.0
