@@ -1,6 +1,6 @@
 """HTTP server throughput and latency under concurrent clients, next to the embedder's own throughput.
 
-    python benchmarks/http.py [--limit 2000] [--clients 16] [--asks 300] [--learns 200] [--repeats 2000]
+    python benchmarks/http.py [--limit 2000] [--clients 16] [--asks N] [--learns 200] [--repeats 2000]
 
 Builds (once, cached in --cache-dir) a server data directory whose space "bench" holds the first --limit
 WorldTree sentences, starts the real server (`sutra serve`) as a separate process on loopback, and drives
@@ -209,7 +209,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, default=2000, help="WorldTree sentences in the store")
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--asks", type=int, default=300, help="distinct questions to ask")
+    parser.add_argument(
+        "--asks", type=int, default=0, help="distinct questions to ask (default: all, 374 in the shared set)"
+    )
     parser.add_argument("--learns", type=int, default=200, help="sentences to learn, one per request")
     parser.add_argument("--repeats", type=int, default=2000, help="repeated (cached) asks")
     parser.add_argument("--fsync", default="always", choices=("always", "batch", "off"))
@@ -228,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     questions = list(
         dict.fromkeys([q["question"] for q in entail] + [q["meta"]["hypothesis"] for q in entail])
     )
-    distinct = questions[: args.asks]
+    distinct = questions[: args.asks or None]
 
     data_dir = args.cache_dir / f"limit-{args.limit}"
     key = build(data_dir, docs, args.fsync)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 
 from sutra.reasoning.seeds import Seed
-from sutra.store.base import Store
 
 _STOP_WORDS = """
 a an the of to in on at for by with from and or but is are was were be been being it its this that these
@@ -34,14 +33,10 @@ def content_words(text: str) -> set[str]:
     return words
 
 
-def select(store: Store, question: str, seeds: list[Seed]) -> list[Seed]:
+def select(question: str, seeds: list[Seed]) -> list[Seed]:
     wanted = content_words(question)
-    texts = {}
-    for seed in seeds:
-        concept = store.get_concept(seed.concept_id)
-        if concept is not None:
-            texts[seed.concept_id] = content_words(concept.text)
-    ranked = sorted((s for s in seeds if s.concept_id in texts), key=lambda s: (-s.similarity, s.concept_id))
+    texts = {seed.concept_id: content_words(seed.text) for seed in seeds}
+    ranked = sorted(seeds, key=lambda s: (-s.similarity, s.concept_id))
     if not ranked:
         return []
     chosen = [ranked[0]]

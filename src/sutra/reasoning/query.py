@@ -99,10 +99,9 @@ def _find_focus(tokens: list[Any], store: Store) -> list[Focus]:
             span = tokens[i:j]
             if span[0].lower_ in WH_WORDS or span[0].pos_ in ("AUX", "PUNCT", "ADP", "DET"):
                 break
-            candidates = [
-                " ".join(t.text for t in span),
-                " ".join([*(t.text for t in span[:-1]), span[-1].lemma_]),
-            ]
+            candidates = [" ".join(t.text for t in span)]
+            if span[-1].lemma_ != span[-1].text:  # "the cats": also "the cat"
+                candidates.append(" ".join([*(t.text for t in span[:-1]), span[-1].lemma_]))
             for cand in candidates:
                 ids = store.find_entities(normalize_name(cand))
                 if ids:

@@ -309,34 +309,29 @@ class Reasoner:
         if _asks_for_something(plan.question):
             # "What happens if the disk is full?" is not answered by "The disk is full."
             asked = set(tokenize(plan.question))
-            seeds = [s for s in seeds if not set(tokenize(self._text_of(s.concept_id))) <= asked]
+            seeds = [s for s in seeds if not set(tokenize(s.text)) <= asked]
         if not seeds:
             return self._unknown(plan, "no stored statement is related to the question beyond restating it")
         best = max(seeds, key=lambda s: s.similarity)
         if best.similarity < TEXT_MATCH_MIN_SIMILARITY:
             return self._unknown(plan, f"the closest stored statement is only {best.similarity:.2f} similar")
-        chosen = evidence.select(self.store, plan.question, seeds)
         paths = []
-        for seed in chosen:
-            concept = self.store.get_concept(seed.concept_id)
-            if concept is None:
-                continue
+        for seed in evidence.select(plan.question, seeds):
             step = Step(
                 subject="question",
                 relation="matches",
-                object=concept.text,
-                statement=concept.text,
-                sources=concept.sources[-1:],
+                object=seed.text,
+                statement=seed.text,
+                sources=seed.sources[-1:],
                 confidence=round(seed.similarity, 4),
             )
             paths.append(
                 ReasoningPath(
-                    answer=concept.text, steps=[step], score=round(seed.similarity, 4), kind="text-match"
+                    answer=seed.text, steps=[step], score=round(seed.similarity, 4), kind="text-match"
                 )
             )
-        top = self.store.get_concept(best.concept_id)
         conf = round(best.similarity * 0.8, 4)  # a text match is weaker evidence than a fact chain
-        text, items = (top.text if top else ""), []
+        text, items = best.text, []
         paths.sort(key=lambda path: path.answer != text)  # the best-matching sentence first
         span = spans.find(plan.question, [path.answer for path in paths])
         if span is not None:  # "when …?" is answered with the date the sentence gives, not the sentence
@@ -353,10 +348,6 @@ class Reasoner:
             items=items,
             plan=plan.to_dict(),
         )
-
-    def _text_of(self, concept_id: str) -> str:
-        concept = self.store.get_concept(concept_id)
-        return concept.text if concept is not None else ""
 
     def _unknown(
         self,

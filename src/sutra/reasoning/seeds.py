@@ -6,7 +6,7 @@ combines the two rankings without having to calibrate their scores against each 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -22,6 +22,8 @@ class Seed:
     fused: float
     similarity: float  # cosine similarity to the question (0 when only a keyword hit)
     keyword: float
+    text: str = ""  # the statement's (or rule's) text
+    sources: list[str] = field(default_factory=list)
 
 
 def find_seeds(store: Store, text: str, vector: np.ndarray | None, k: int = 10) -> list[Seed]:
@@ -41,6 +43,6 @@ def find_seeds(store: Store, text: str, vector: np.ndarray | None, k: int = 10) 
         sim = sims.get(cid)
         if sim is None and vector is not None and concept.vector is not None:
             sim = float(np.dot(concept.vector, vector))
-        seeds.append(Seed(cid, score, sim or 0.0, kws.get(cid, 0.0)))
+        seeds.append(Seed(cid, score, sim or 0.0, kws.get(cid, 0.0), concept.text, concept.sources))
     seeds.sort(key=lambda s: (-s.fused, s.concept_id))
     return seeds[:k]

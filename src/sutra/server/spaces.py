@@ -9,6 +9,7 @@ arrive together are parsed together in one batch.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import Callable
@@ -105,10 +106,23 @@ class Spaces:
 
 
 def _warm(space: Space) -> None:
-    """Build the space's keyword index now, in the background, rather than in its first ask or search
-    (about a second at 2,000 statements, far longer at a million)."""
+    """Build the space's keyword index and load the embedding model now, in the background, rather than in
+    its first ask or search (about a second at 2,000 statements, far longer at a million); then set
+    aside what is loaded from the garbage collector's rounds (`_set_aside_loaded`)."""
     try:
         with space.lock.reading():
             space.engine.store.search_text("warm", 1)
+        _ = space.engine.embedder
     except Exception:  # a space that cannot be searched says so to the request that tries
         log.warning("warming space %r failed", space.name, exc_info=True)
+    _set_aside_loaded()
+
+
+def _set_aside_loaded() -> None:
+    """Move every object the server holds now (models, the space's records and indexes) out of the cyclic
+    garbage collector's sight (`gc.freeze`). Each full collection walked them all: 65-72 ms in a server
+    with one 2,000-statement space open (187,000 objects), a pause that every request in flight waited
+    through, and which set the p99 of asks. Frozen objects are still freed by reference counting; garbage
+    is collected first, so none is frozen with them. Records and models hold no reference cycles."""
+    gc.collect()
+    gc.freeze()
