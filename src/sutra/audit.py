@@ -97,9 +97,8 @@ class AuditLog:
                         for entry in _records(raw):
                             if entry.get("audit_id") == audit_id:
                                 return entry
-        raise NotFoundError(
-            f"no audit record {audit_id!r} in {self.path}; audit ids are printed with each answer"
-        )
+        # the message names no file: the server passes it to callers who must not learn its paths
+        raise NotFoundError(f"no audit record {audit_id!r} here; audit ids are printed with each answer")
 
 
 def _records(raw: bytes) -> list[dict[str, Any]]:

@@ -86,6 +86,8 @@ def _accounts(data: Path | None):  # type: ignore[no-untyped-def]
 def _password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
+    if not sys.stdin.isatty():
+        raise InputError("no terminal to ask the password on; give it on stdin with --password-stdin")
     return str(typer.prompt("password", hide_input=True, confirmation_prompt=True))
 
 

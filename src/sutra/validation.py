@@ -89,7 +89,7 @@ def event_time(value: object, what: str = "time") -> str | None:
     """None, or an ISO-8601 date or date-time string (what the learner's time anchor parses)."""
     if value is None:
         return None
-    hint = f"an ISO-8601 date or date-time string such as {TIME_EXAMPLE}, or None"
+    hint = f"an ISO-8601 date or date-time string such as {TIME_EXAMPLE}, or left out"
     if not isinstance(value, str):
         raise InputError(f"{what} must be {hint}; got {_kind(value)}")
     string(value, what)

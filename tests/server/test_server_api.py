@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
 import orjson
@@ -42,6 +43,9 @@ def test_ask_explains_and_is_cached(live: Live) -> None:
         assert again.json() == answer  # served from the answer cache: same audit id
         record = c.get(f"/v1/spaces/ops/audit/{answer['audit_id']}")
         assert record.status_code == 200 and record.json()["text"] == "Priya Nair"
+        missing = c.get("/v1/spaces/ops/audit/q:doesnotexist")
+        assert missing.status_code == 404 and "q:doesnotexist" in missing.json()["error"]["message"]
+        assert str(live.data_dir) not in missing.text  # a caller learns no server path
         unknown = c.post("/v1/spaces/ops/ask", json={"question": "Who owns the billing service?"}).json()
         assert unknown["status"] == "unknown" and unknown["reason"]
 
@@ -213,3 +217,14 @@ def test_body_limit_and_unknown_routes(live: Live) -> None:
         )
         assert_error(c.get("/v1/nothing-here"), 404, "not_found")
         assert_error(c.put("/v1/health"), 405, "method_not_allowed")
+
+
+def test_error_messages_name_no_server_path(tmp_path: Path) -> None:
+    from sutra.server.errors import without_paths
+
+    data = tmp_path / "srv"
+    message = f"cannot open the data directory {data}/spaces/ops: disk full; model in {Path.home()}/.cache/m"
+    assert without_paths(message, data) == (
+        "cannot open the data directory <data>/spaces/ops: disk full; model in ~/.cache/m"
+    )
+    assert without_paths("no audit record 'q:1' here", data) == "no audit record 'q:1' here"

@@ -109,6 +109,7 @@ def test_unauthenticated_and_bad_credentials(live: Live) -> None:
 def test_expired_token_is_refused(live: Live) -> None:
     secret = load_secret(live.data_dir / "token.secret")
     assert (live.data_dir / "token.secret").stat().st_mode & 0o777 == 0o600
+    assert (live.data_dir / "accounts.db").stat().st_mode & 0o777 == 0o600  # password and key digests
     expired, _ = TokenSigner(secret, -5).issue(1)
     fresh, _ = TokenSigner(secret, 60).issue(1)
     with live.client() as anon:

@@ -116,6 +116,8 @@ def test_cors_only_for_configured_origins(tmp_path: Path, embedder: Embedder) ->
 def test_cli_creates_the_first_admin_and_refuses_bad_serve_options(tmp_path: Path) -> None:
     runner = CliRunner()
     data = str(tmp_path / "srv")
+    no_terminal = runner.invoke(cli_app, ["user", "create-admin", "root", "--data", data], input="")
+    assert no_terminal.exit_code == 2 and "--password-stdin" in no_terminal.stderr
     made = runner.invoke(
         cli_app, ["user", "create-admin", "root", "--password-stdin", "--data", data], input=PASSWORD + "\n"
     )

@@ -10,6 +10,7 @@ Every write is its own transaction with `synchronous=FULL`, so an acknowledged c
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import secrets
 import sqlite3
@@ -73,11 +74,20 @@ def key_digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _owner_only(path: Path) -> None:
+    """Password and key digests are for the server's user alone: the database is created readable by its
+    owner only (SQLite gives its -wal and -shm files the same mode), and one found wider is narrowed."""
+    os.close(os.open(path, os.O_CREAT | os.O_RDONLY, 0o600))
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+
+
 class Accounts:
     """Thread-safe: one connection, one lock; each call is short (argon2 work happens outside the lock)."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _owner_only(path)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")

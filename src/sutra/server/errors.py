@@ -6,6 +6,7 @@ Library errors (`sutra.errors`) map by type; the server's own refusals raise `Ap
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import orjson
 from fastapi import FastAPI, Request
@@ -59,6 +60,15 @@ def library_error(exc: SutraError) -> tuple[int, str]:
     return 500, "engine_error"
 
 
+def without_paths(message: str, data_dir: Path) -> str:
+    """The library's messages name files for the person at the console; a caller over HTTP learns no path
+    on the server: the data directory (as given and resolved) and the home folder become placeholders."""
+    for path, placeholder in ((data_dir.resolve(), "<data>"), (data_dir, "<data>"), (Path.home(), "~")):
+        if str(path) not in (".", "/"):
+            message = message.replace(str(path), placeholder)
+    return message
+
+
 def _printable(message: str) -> str:
     return message.encode("utf-8", "backslashreplace").decode("utf-8")
 
@@ -69,11 +79,12 @@ def install(app: FastAPI) -> None:
         return error_response(exc.status, exc.code, exc.message, exc.headers)
 
     @app.exception_handler(SutraError)
-    async def _library(_: Request, exc: SutraError) -> Response:
+    async def _library(request: Request, exc: SutraError) -> Response:
         status, code = library_error(exc)
         if status >= 500:
             log.error("engine error: %s", exc)
-        return error_response(status, code, _printable(str(exc)))
+        data_dir = request.app.state.sutra.config.data_dir
+        return error_response(status, code, _printable(without_paths(str(exc), data_dir)))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> Response:
