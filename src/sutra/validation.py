@@ -40,11 +40,22 @@ def string(value: object, what: str) -> str:
     return value
 
 
+def has_words(value: str) -> bool:
+    """Whether `value` holds a letter, digit, punctuation mark or symbol: text made only of control,
+    invisible (zero-width) or lone combining characters has nothing to read or embed."""
+    return any(unicodedata.category(ch)[0] in "LNPS" for ch in value)
+
+
+_NO_WORDS = "it holds only control, invisible or combining characters"
+
+
 def text(value: object, what: str = "text") -> str:
     if not isinstance(value, str):
         raise InputError(f"{what} must be a string (str), got {_kind(value)}")
     if not value.strip():
         raise InputError(f"nothing to learn: the {what} is empty")
+    if not has_words(value):
+        raise InputError(f"the {what} has no words: {_NO_WORDS}")
     if len(value) > MAX_TEXT_CHARS:
         raise InputError(
             f"the {what} is {len(value):,} characters, above the limit of {MAX_TEXT_CHARS:,} per document; "
@@ -58,6 +69,8 @@ def question(value: object) -> str:
         raise InputError(f"the question must be a string (str), got {_kind(value)}")
     if not value.strip():
         raise InputError("the question is empty; ask something like 'Where is Mary?'")
+    if not has_words(value):
+        raise InputError(f"the question has no words: {_NO_WORDS}; ask something like 'Where is Mary?'")
     if len(value) > MAX_QUESTION_CHARS:
         raise InputError(
             f"the question is {len(value):,} characters, above the limit of {MAX_QUESTION_CHARS:,}; "

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
@@ -102,3 +104,15 @@ def test_when_the_worker_dies_questions_are_parsed_in_process(worker: None) -> N
     doc = nlp.parse_one("Who owns the payroll database after the crash?")
     assert _reading(doc) == _reading(nlp.parse_in_process([doc.text])[0])
     assert nlp._worker is None  # given up on; later parses stay in process
+
+
+def test_a_stalled_worker_is_stopped_and_its_batch_reported() -> None:
+    """A worker that stops answering (here: SIGSTOP) must not hold its askers for ever."""
+    stalled = parse_worker.ParseWorker(reply_timeout_s=1.0)
+    try:
+        os.kill(stalled._process.pid, signal.SIGSTOP)
+        with pytest.raises(parse_worker.ParseWorkerError, match="did not answer"):
+            stalled.parse(["Who owns the ledger database?"], nlp.load().vocab)
+        assert not stalled.alive  # killed: `nlp` then parses in process, as when a worker dies
+    finally:
+        stalled.close()

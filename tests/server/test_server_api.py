@@ -228,3 +228,37 @@ def test_error_messages_name_no_server_path(tmp_path: Path) -> None:
         "cannot open the data directory <data>/spaces/ops: disk full; model in ~/.cache/m"
     )
     assert without_paths("no audit record 'q:1' here", data) == "no audit record 'q:1' here"
+
+
+def _raw_json(client: httpx.Client, path: str, body: str) -> httpx.Response:
+    """POST JSON text as written, escapes and all (no JSON library encodes a lone surrogate)."""
+    return client.post(path, content=body.encode("ascii"), headers={"content-type": "application/json"})
+
+
+def test_odd_text_gets_a_clear_error_never_a_5xx(live: Live) -> None:
+    with live.client("wendy") as c:
+        for question in ("\u200b", "\x01\x7f", "\u0301"):  # zero-width, control, a lone combining mark
+            refused = c.post("/v1/spaces/ops/ask", json={"question": question})
+            assert_error(refused, 400, "invalid_input")
+            assert "no words" in refused.json()["error"]["message"]
+        assert_error(c.post("/v1/spaces/ops/learn", json={"text": "\x01\u200b"}), 400, "invalid_input")
+        for mode in ("keyword", "vector", "hybrid"):
+            found = c.get("/v1/spaces/ops/search", params={"q": "\x01", "mode": mode})
+            assert_error(found, 400, "invalid_input")
+            assert "no words" in found.json()["error"]["message"], mode
+        chat = '{"model": "ops", "messages": [{"role": "user", "content": "Where is \\udc80?"}]}'
+        assert_error(_raw_json(c, "/v1/chat/completions", chat), 422, "invalid_request")
+        part = '{"type": "text", "text": "\\ud800"}'
+        parts = '{"model": "ops", "messages": [{"role": "user", "content": [' + part + "]}]}"
+        assert_error(_raw_json(c, "/v1/chat/completions", parts), 422, "invalid_request")
+    with live.client("admin") as admin:
+        odd_admin = _raw_json(admin, "/v1/spaces", '{"name": "sz", "admin": "\\ud800"}')
+        assert_error(odd_admin, 422, "invalid_request")
+        for name in ("nl\n", "bob\n"):  # a name is whole: no trailing newline slips through
+            made = admin.post("/v1/spaces", json={"name": name})
+            assert made.status_code in (400, 422), made.text
+            user = admin.post("/v1/users", json={"name": name, "password": "password123"})
+            assert user.status_code in (400, 422), user.text
+    with live.client() as anon:
+        odd = anon.get("/v1/me", headers={"Authorization": b"Bearer st.a.\xe9"})
+        assert_error(odd, 401)

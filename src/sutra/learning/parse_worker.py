@@ -22,6 +22,9 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 START_TIMEOUT_S = 120.0
+# A reply slower than this (plus a second per 2,000 characters) means a stalled child (stopped, or stuck):
+# it is killed, and the caller parses in process, rather than every asker waiting for ever.
+REPLY_TIMEOUT_S = 10.0
 # A parsed Doc as it travels: words, spaces, tags, parts of speech, lemmas, heads, dependency labels, and
 # the entities (None where the recogniser did not run). Sentences follow from the heads; lexical
 # attributes (lower case, punctuation) come from the receiving vocabulary.
@@ -59,7 +62,8 @@ class ParseWorkerError(RuntimeError):
 
 
 class ParseWorker:
-    def __init__(self) -> None:
+    def __init__(self, reply_timeout_s: float = REPLY_TIMEOUT_S) -> None:
+        self.reply_timeout_s = reply_timeout_s
         # A plain child interpreter on one end of a socket pair: unlike multiprocessing's spawn, it does
         # not re-import the parent's main module, which may not be import-safe.
         ours, theirs = socket.socketpair()
@@ -85,9 +89,14 @@ class ParseWorker:
 
     def parse(self, texts: list[str], vocab: Any) -> list[Any]:
         """Parsed `Doc`s for `texts`, rebuilt on `vocab` (the in-process pipeline's)."""
+        timeout = self.reply_timeout_s + sum(map(len, texts)) / 2000
         with self._lock:
             try:
                 self._conn.send(texts)
+                if not self._conn.poll(timeout):
+                    self._process.kill()
+                    self._process.wait()
+                    raise ParseWorkerError(f"the parse worker did not answer in {timeout:.0f} s; stopped it")
                 reply = self._conn.recv()
             except (OSError, EOFError) as exc:
                 raise ParseWorkerError(f"the parse worker is gone ({exc})") from exc

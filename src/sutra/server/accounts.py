@@ -29,7 +29,7 @@ Role = Literal["reader", "writer", "admin"]
 ROLES: tuple[Role, ...] = ("reader", "writer", "admin")
 RANK = {role: i for i, role in enumerate(ROLES)}
 KEY_PREFIX = "sk-sutra-"
-NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
+NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")  # with fullmatch: `$` lets a final newline through
 MIN_PASSWORD = 8
 KEY_ID_CHARS = 12
 
@@ -56,7 +56,7 @@ class User:
 
 
 def check_name(name: str, what: str) -> str:
-    if not isinstance(name, str) or not NAME.match(name):
+    if not isinstance(name, str) or not NAME.fullmatch(name):
         raise InputError(
             f"{what} {name!r} is not valid: use 1-63 lowercase letters, digits, '_', '.' or '-', "
             "starting with a letter or digit"

@@ -23,7 +23,7 @@ from starlette.responses import Response
 from sutra.errors import InputError
 from sutra.server.asking import answer_bytes
 from sutra.server.responses import WITH_INPUT, EventStreamResponse, dumps, event_stream, json_response
-from sutra.server.schemas import AnswerOut, AskIn, Resolve
+from sutra.server.schemas import AnswerOut, AskIn, Resolve, Utf8Body
 from sutra.server.security import CurrentCaller, open_space
 from sutra.server.state import state_of
 from sutra.validation import MAX_QUESTION_CHARS
@@ -31,12 +31,12 @@ from sutra.validation import MAX_QUESTION_CHARS
 router = APIRouter(prefix="/v1", tags=["openai"], responses=WITH_INPUT)
 
 
-class TextPart(BaseModel):
+class TextPart(Utf8Body):
     type: Literal["text"]
     text: str
 
 
-class ChatMessage(BaseModel):
+class ChatMessage(Utf8Body):
     model_config = ConfigDict(extra="ignore")
     role: Literal["system", "developer", "user", "assistant", "tool"]
     content: str | list[TextPart] | None = None
@@ -47,7 +47,7 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
 
-class ChatIn(BaseModel):
+class ChatIn(Utf8Body):
     model_config = ConfigDict(extra="ignore")  # temperature, top_p and the like do not apply
     model: str = Field(min_length=1, max_length=63, description="The space to ask.")
     messages: list[ChatMessage] = Field(min_length=1, max_length=256)

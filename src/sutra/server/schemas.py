@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sutra.validation import MAX_QUESTION_CHARS, MAX_TEXT_CHARS
 
@@ -19,7 +19,34 @@ SemanticTypeName = Literal[
 MAX_BATCH = 1000
 
 
-class Strict(BaseModel):
+class Utf8Body(BaseModel):
+    """A request body whose every string is valid UTF-8. JSON's escapes can carry lone surrogates, which
+    pydantic lets through where a string field has no constraints; the storage and SQLite cannot encode
+    them, so they are refused here with a 422 that names the field."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _utf8_only(cls, value: Any) -> Any:
+        _check_utf8(value)
+        return value
+
+
+def _check_utf8(value: Any) -> None:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"not valid UTF-8 text (a lone surrogate at character {exc.start:,})") from None
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _check_utf8(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_utf8(key)
+            _check_utf8(item)
+
+
+class Strict(Utf8Body):
     model_config = ConfigDict(extra="forbid")
 
 

@@ -59,7 +59,8 @@ class TokenSigner:
 
     def verify(self, token: str) -> int | None:
         """The user id of a valid, unexpired token; None for anything else."""
-        if not token.startswith(PREFIX) or token.count(".") != 2:
+        # tokens are ASCII; compare_digest refuses non-ASCII strings with a TypeError
+        if not token.isascii() or not token.startswith(PREFIX) or token.count(".") != 2:
             return None
         payload, signature = token[len(PREFIX) :].split(".")
         if not hmac.compare_digest(self._sign(payload), signature):
