@@ -19,6 +19,7 @@ def test_the_asked_kind_comes_from_the_question_form() -> None:
     assert "PERSON" in (asked_kinds("Who directed the film?") or set())
     assert "CARDINAL" in (asked_kinds("How many people did the ghetto hold?") or set())
     assert asked_kinds("Is the disk full?") is None
+    assert asked_kinds("Who is Dana Whitfield?") is None  # asks what she is, not for another name
 
 
 def test_a_number_question_is_answered_with_the_number(
@@ -35,3 +36,24 @@ def test_a_number_question_is_answered_with_the_number(
     step = answer.paths[0].steps[0]
     assert question["answers"][0] in step.statement  # the sentence it was read from is the proof
     assert answer.sources[0] in question["context_ids"]
+
+
+RUNBOOK = (
+    "Nimbus is a message queue. The Nimbus on-call engineer is Dana Whitfield. Before restarting, the "
+    "operator must drain the consumers. If the queue depth stays above 10000, the operator pages Dana."
+)
+
+
+def test_a_who_question_stated_in_one_sentence_is_answered_from_it(make_space: Callable[..., Sutra]) -> None:
+    """No fact links "Nimbus" to "on-call engineer", but one sentence says who it is."""
+    space = make_space()
+    space.learn(RUNBOOK, source="nimbus-runbook")
+    for question in ("Who is the Nimbus on-call engineer?", "Who is the on-call engineer for Nimbus?"):
+        answer = space.ask(question)
+        assert answer.text == "Dana Whitfield", question
+        assert answer.paths[0].steps[0].statement == "The Nimbus on-call engineer is Dana Whitfield."
+        assert answer.sources == ["nimbus-runbook"]
+    described = space.ask("Who is Dana Whitfield?")
+    assert described.text == "The Nimbus on-call engineer is Dana Whitfield."
+    # a sentence that leaves out part of the question ("backup") does not answer it
+    assert not space.ask("Who is the backup engineer for Nimbus?").known

@@ -119,7 +119,16 @@ class Reasoner:
             return self._yes_no(plan)
         if plan.focus and plan.relations:
             answer = self._graph(plan)
-            if answer.known or plan.intent in ("where", "who", "count"):
+            if answer.known or plan.intent in ("where", "count"):
+                return answer
+            if plan.intent == "who":
+                # "Who is the Nimbus on-call engineer?" may be stated in a sentence the graph holds no
+                # link for: the sentence answers only if it says everything the question asks about
+                matched = self._text_match(plan)
+                if matched.known and evidence.content_words(plan.question) <= evidence.content_words(
+                    matched.paths[0].steps[0].statement
+                ):
+                    return matched
                 return answer
         return self._text_match(plan)
 

@@ -38,8 +38,14 @@ ASKED_KINDS: list[tuple[re.Pattern[str], set[str]]] = [
 ]
 
 
+# "Who is Dana Whitfield?" asks what she is: the sentence answers, not another name in it
+WHO_IS_NAME = re.compile(r"^\s*[Ww]ho\s+(is|was|are|were)\s+[A-Z][\w.'-]*(\s+[A-Z][\w.'-]*)*\s*\??\s*$")
+
+
 def asked_kinds(question: str) -> set[str] | None:
     """The entity labels that can answer the question, or None when its form does not say."""
+    if WHO_IS_NAME.match(question):
+        return None
     return next((kinds for pattern, kinds in ASKED_KINDS if pattern.search(question)), None)
 
 
