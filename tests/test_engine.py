@@ -343,6 +343,13 @@ def test_how_much_with_no_stored_amount_is_i_dont_know_not_zero(make_space: Call
     assert answer.status == "unknown" and answer.text != "0"
 
 
+def test_a_duration_keeps_its_number_written_out_or_not(make_space: Callable[..., Sutra]) -> None:
+    space = make_space()
+    space.learn("Draining the consumers takes about five minutes. The backup takes 2 hours.", source="ops")
+    assert space.ask("How long does draining the consumers take?").text == "about five minutes"
+    assert space.ask("How long does the backup take?").text == "2 hours"
+
+
 def test_an_answer_as_a_dict_is_a_deep_copy_like_asdict(handbook: Sutra) -> None:
     from dataclasses import asdict
 

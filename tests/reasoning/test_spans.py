@@ -57,3 +57,13 @@ def test_a_who_question_stated_in_one_sentence_is_answered_from_it(make_space: C
     assert described.text == "The Nimbus on-call engineer is Dana Whitfield."
     # a sentence that leaves out part of the question ("backup") does not answer it
     assert not space.ask("Who is the backup engineer for Nimbus?").known
+
+
+def test_a_name_found_only_inside_statements_is_reported_so(make_space: Callable[..., Sutra]) -> None:
+    space = make_space()
+    space.learn("Nimbus runs in the Dublin data centre.", source="inventory")
+    answer = space.ask("Does Nimbus run in Dublin?")
+    assert not answer.known
+    assert "'Dublin' is not a name of its own" in answer.reason
+    assert "Nimbus runs in the Dublin data centre." in answer.reason  # the statement to rephrase from
+    assert "nothing is known about 'Paris'" in space.ask("Does Nimbus run in Paris?").reason

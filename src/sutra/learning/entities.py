@@ -157,13 +157,18 @@ def mention(token: Any) -> EntityRef | None:
 DATE_LABELS = ("DATE", "TIME")
 
 
+TIME_UNITS = {"millisecond", "second", "minute", "hour", "day", "week", "month", "year"}
+
+
 def _amount(token: Any) -> str | None:
-    """The written number counting a noun ("16" in "16 GB of memory"), if there is one."""
+    """The number counting a noun ("16" in "16 GB of memory", "five" in "five minutes"), if there is one."""
+    duration = token.lemma_.lower() in TIME_UNITS
     for child in token.children:
-        # a date the parser hung on a name ("13" of "13 June 2024 Tomás Ortega") counts nothing
-        dated = child.ent_type_ in DATE_LABELS
-        if child.dep_ == "nummod" and not dated and any(c.isdigit() for c in child.text):
-            return child.text
+        # a date the parser hung on a name ("13" of "13 June 2024 Tomás Ortega") counts nothing; a
+        # duration ("five minutes", tagged TIME) does
+        dated = child.ent_type_ in DATE_LABELS and not duration
+        if child.dep_ == "nummod" and not dated and child.like_num:
+            return child.doc[child.left_edge.i : child.i + 1].text  # with "about", "at least"
     return None
 
 

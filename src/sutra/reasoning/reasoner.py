@@ -98,8 +98,7 @@ class Reasoner:
             if answer is not None:
                 return answer
         if plan.unresolved:
-            names = ", ".join(repr(n) for n in plan.unresolved)
-            return self._unknown(plan, f"nothing is known about {names}")
+            return self._unknown(plan, self._unresolved_reason(plan.unresolved))
         order = next((w for w in plan.predicate if w in ("before", "after")), None)
         if plan.intent == "how" and len(plan.focus) >= 2:
             answer = self._route(plan)
@@ -230,6 +229,20 @@ class Reasoner:
         items = list(dict.fromkeys(name_of(self.store, end) for end in ends))
         conf = max(c.edges[0].confidence for c in found) * 0.95
         return answered(plan, "; ".join(items), conf, paths, items)
+
+    def _unresolved_reason(self, names: list[str]) -> str:
+        """Why names the store does not know stop the answer. A name may still occur inside stored
+        statements ("Dublin" in "the Dublin data centre"): then say so, and show one, so the asker can
+        rephrase with the name as stored, rather than hear that nothing is known."""
+        for name in names:
+            for cid, _ in self.store.search_text(name, 1):
+                concept = self.store.get_concept(cid)
+                if concept is not None and name.lower() in concept.text.lower():
+                    return (
+                        f"{name!r} is not a name of its own in the stored facts; it occurs only inside "
+                        f"statements such as {concept.text!r}"
+                    )
+        return f"nothing is known about {', '.join(repr(n) for n in names)}"
 
     def _transfer(self, plan: QueryPlan, query: transfers.TransferQuery) -> Answer:
         """ "Who gave the football to Bill?": the latest transfer whose named roles match the question."""
