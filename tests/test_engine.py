@@ -350,6 +350,21 @@ def test_a_duration_keeps_its_number_written_out_or_not(make_space: Callable[...
     assert space.ask("How long does the backup take?").text == "2 hours"
 
 
+def test_how_many_reads_a_stated_amount_or_counts_things_held(make_space: Callable[..., Sutra]) -> None:
+    space = make_space()
+    space.learn("The cluster runs 3 replicas. Mary picked up the football. Mary took the apple.", source="a")
+    stated = space.ask("How many replicas does the cluster run?")
+    assert stated.text == "3 replicas"
+    assert stated.paths[0].steps[0].statement == "The cluster runs 3 replicas."
+    assert space.ask("How many objects is Mary carrying?").text == "2"  # counted, not read
+    space.learn("The cluster runs 5 replicas.", source="b")
+    changed = space.ask("How many replicas does the cluster run?")
+    assert changed.conflicts and {changed.text, *(alt.answer for alt in changed.alternatives)} >= {
+        "3 replicas",
+        "5 replicas",
+    }
+
+
 def test_an_answer_as_a_dict_is_a_deep_copy_like_asdict(handbook: Sutra) -> None:
     from dataclasses import asdict
 

@@ -6,6 +6,7 @@ gate answers "I don't know" and says why.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 
@@ -53,6 +54,19 @@ CO_ANSWER_SHARE = 0.95  # values this close to the best one are listed together,
 WHO_WHAT = ("who", "whom", "what", "which")
 HAPPEN = {"happen", "occur", "take_place"}
 ASKS_WH = re.compile(r"\s*(what|who|which|where)\b", re.IGNORECASE)
+COUNTED = re.compile(r"\s*how (?:many|much)\s+([\w-]+)", re.IGNORECASE)  # the noun counted
+NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "dozen"}
+APPROXIMATELY = {"about", "around", "approximately", "nearly", "roughly", "almost", "over", "under", "at"}
+
+
+def _is_amount(text: str) -> bool:
+    """One amount: "3 replicas", "at least 16 GB", "about five minutes" (not a list of things)."""
+    words = text.lower().split()
+    while len(words) > 2 and words[0] in APPROXIMATELY | {"least", "most"}:
+        words = words[1:]
+    if "," in text or len(words) < 2:
+        return False
+    return words[0].replace(".", "", 1).isdigit() or words[0] in NUMBER_WORDS
 
 
 class Reasoner:
@@ -147,6 +161,9 @@ class Reasoner:
         return cands
 
     def _graph(self, plan: QueryPlan) -> Answer:
+        stated = self._stated_amount(plan) if plan.intent == "count" else None
+        if stated is not None:
+            return stated
         clusters = consensus.cluster(self._candidates(plan))
         if plan.intent == "count":
             current = [
@@ -229,6 +246,23 @@ class Reasoner:
         items = list(dict.fromkeys(name_of(self.store, end) for end in ends))
         conf = max(c.edges[0].confidence for c in found) * 0.95
         return answered(plan, "; ".join(items), conf, paths, items)
+
+    def _stated_amount(self, plan: QueryPlan) -> Answer | None:
+        """ "How many replicas does the cluster run?" when a fact states it ("runs 3 replicas"): the
+        amount is read, not counted. The counted noun then names a stored amount ("3 replicas"), so it is
+        dropped from the focus and the rest asked as "what"; only an answer that is an amount of that noun
+        counts. Counting things held ("How many objects is Daniel carrying?") is left to `_graph`."""
+        asked = COUNTED.match(plan.question)
+        if asked is None:
+            return None
+        counted = evidence.content_words(asked.group(1))
+        rest = [f for f in plan.focus if evidence.content_words(f.text) != counted]
+        if not rest or len(rest) == len(plan.focus):
+            return None
+        answer = self._graph(dataclasses.replace(plan, intent="what", focus=rest))
+        if answer.known and _is_amount(answer.text) and evidence.content_words(answer.text) >= counted:
+            return answer
+        return None
 
     def _unresolved_reason(self, names: list[str]) -> str:
         """Why names the store does not know stop the answer. A name may still occur inside stored
