@@ -156,7 +156,7 @@ def test_demo_answers_and_refuses(tmp_path: Path) -> None:
         "yes",
         "high latency",
         "the database stops",
-        "Priya Nair rotate log file",
+        "On 4 March 2024 Priya Nair rotated the log files.",
         "Tomás Ortega",
     ]
     assert stdout.rstrip().splitlines()[-3:][0].strip() == "I don't know"
