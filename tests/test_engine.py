@@ -357,6 +357,9 @@ def test_how_many_reads_a_stated_amount_or_counts_things_held(make_space: Callab
     assert stated.text == "3 replicas"
     assert stated.paths[0].steps[0].statement == "The cluster runs 3 replicas."
     assert space.ask("How many objects is Mary carrying?").text == "2"  # counted, not read
+    # "0" needs evidence as any answer does: nothing stored about what engineers hold is not "none"
+    unstated = space.ask("How many engineers are on call?")
+    assert not unstated.known and "none can be counted" in unstated.reason
     space.learn("The cluster runs 5 replicas.", source="b")
     changed = space.ask("How many replicas does the cluster run?")
     assert changed.conflicts and {changed.text, *(alt.answer for alt in changed.alternatives)} >= {

@@ -174,6 +174,10 @@ class Reasoner:
             if not items and plan.question.lower().lstrip().startswith("how much"):
                 # an amount ("how much memory ..."), not a number of things held: none found is not "0"
                 return self._unknown(plan, f"no stored amount for {plan.focus[0].text!r}")
+            if not clusters:  # "0" needs evidence too: things once held and since let go
+                return self._unknown(
+                    plan, f"nothing stored says what {plan.focus[0].text!r} has or holds; none can be counted"
+                )
             return answered(plan, str(len(items)), 0.9 if items else 0.6, paths, items)
         if not clusters:
             return self._unknown(
