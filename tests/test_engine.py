@@ -353,12 +353,13 @@ def test_a_duration_keeps_its_number_written_out_or_not(make_space: Callable[...
 def test_how_many_reads_a_stated_amount_or_counts_things_held(make_space: Callable[..., Sutra]) -> None:
     space = make_space()
     space.learn("The cluster runs 3 replicas. Mary picked up the football. Mary took the apple.", source="a")
+    space.learn("John went to the kitchen.", source="c")
     stated = space.ask("How many replicas does the cluster run?")
     assert stated.text == "3 replicas"
     assert stated.paths[0].steps[0].statement == "The cluster runs 3 replicas."
     assert space.ask("How many objects is Mary carrying?").text == "2"  # counted, not read
-    # "0" needs evidence as any answer does: nothing stored about what engineers hold is not "none"
-    unstated = space.ask("How many engineers are on call?")
+    # "0" needs evidence as any answer does: nothing stored about what John holds is not "none"
+    unstated = space.ask("How many objects is John carrying?")
     assert not unstated.known and "none can be counted" in unstated.reason
     space.learn("The cluster runs 5 replicas.", source="b")
     changed = space.ask("How many replicas does the cluster run?")
