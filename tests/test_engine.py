@@ -358,6 +358,12 @@ def test_how_many_reads_a_stated_amount_or_counts_things_held(make_space: Callab
     assert stated.text == "3 replicas"
     assert stated.paths[0].steps[0].statement == "The cluster runs 3 replicas."
     assert space.ask("How many objects is Mary carrying?").text == "2"  # counted, not read
+    space.learn("Mary dropped the football. Mary dropped the apple.", source="e")
+    none_now = space.ask("How many objects is Mary carrying?")
+    assert none_now.text == "0" and none_now.paths  # the evidence: what she held and let go
+    space.learn("The job runs 2 or 3 workers. The job runs 10,000 tasks.", source="d")
+    assert space.ask("How many workers does the job run?").text == "2 or 3 workers"
+    assert space.ask("How many tasks does the job run?").text == "10,000 tasks"  # not the workers
     # "0" needs evidence as any answer does: nothing stored about what John holds is not "none"
     unstated = space.ask("How many objects is John carrying?")
     assert not unstated.known and "none can be counted" in unstated.reason

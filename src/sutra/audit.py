@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from sutra.answer import Answer
-from sutra.errors import NotFoundError
+from sutra.errors import NotFoundError, StorageError
 from sutra.model import content_id
 
 AUDIT_FILE = "audit.jsonl"
@@ -89,14 +89,18 @@ class AuditLog:
             _fsync_directory(self.path.parent)
 
     def get(self, audit_id: str) -> dict[str, Any]:
-        if self.path.exists():
-            needle = audit_id.encode("utf-8", errors="replace")
+        needle = audit_id.encode("utf-8", errors="replace")
+        try:
             with self.path.open("rb") as fh:
                 for raw in fh:
                     if needle in raw:
                         for entry in _records(raw):
                             if entry.get("audit_id") == audit_id:
                                 return entry
+        except FileNotFoundError:
+            pass  # nothing asked yet
+        except OSError as exc:
+            raise StorageError(f"the audit log cannot be read ({exc.strerror or exc})") from None
         # the message names no file: the server passes it to callers who must not learn its paths
         raise NotFoundError(f"no audit record {audit_id!r} here; audit ids are printed with each answer")
 

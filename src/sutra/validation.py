@@ -43,7 +43,8 @@ def string(value: object, what: str) -> str:
 def has_words(value: str) -> bool:
     """Whether `value` holds a letter, digit, punctuation mark or symbol: text made only of control,
     invisible (zero-width) or lone combining characters has nothing to read or embed."""
-    return any(unicodedata.category(ch)[0] in "LNPS" for ch in value)
+    # U+FFFD stands for bytes that could not be decoded: not a word either
+    return any(unicodedata.category(ch)[0] in "LNPS" and ch != "\ufffd" for ch in value)
 
 
 _NO_WORDS = "it holds only control, invisible or combining characters"

@@ -91,3 +91,11 @@ def test_a_dated_status_update_is_a_change_not_a_contradiction(make_space: Calla
     assert now.label == "no" and now.sources == ["check-2"]
     then = space.ask("What was true about the ledger database on 2 March 2024?")
     assert then.items == ["ledger database has_property healthy"]
+
+
+def test_what_someone_did_on_a_day_is_only_what_happened_that_day(make_space: Callable[..., Sutra]) -> None:
+    space = make_space()
+    space.learn("On 4 March 2024 Priya Nair rotated the log files.", source="a")
+    done = space.ask("What did Priya Nair do on 4 March 2024?")
+    assert done.text == "On 4 March 2024 Priya Nair rotated the log files."
+    assert not space.ask("What did Priya Nair do on 5 March 2024?").known  # not a state that holds on

@@ -67,3 +67,19 @@ def test_a_name_found_only_inside_statements_is_reported_so(make_space: Callable
     assert "'Dublin' is not a name of its own" in answer.reason
     assert "Nimbus runs in the Dublin data centre." in answer.reason  # the statement to rephrase from
     assert "nothing is known about 'Paris'" in space.ask("Does Nimbus run in Paris?").reason
+
+
+def test_a_who_answer_never_comes_from_a_denial_or_a_mere_mention(make_space: Callable[..., Sutra]) -> None:
+    cases = [
+        ("The on-call engineer is not Dana Whitfield.", "Who is the on-call engineer?"),
+        ("Bob Smith met the CEO of Acme yesterday.", "Who is the CEO of Acme?"),
+        ("Bob Smith was fired by the Acme CEO.", "Who is the CEO of Acme?"),
+        ("Nobody knows whether Dana Whitfield is the on-call engineer.", "Who is the on-call engineer?"),
+    ]
+    for number, (text, question) in enumerate(cases):
+        space = make_space(f"case-{number}")
+        space.learn(text, source="s")
+        assert not space.ask(question).known, text
+    denial = make_space("denial")
+    denial.learn("Carol Diaz does not own the ledger.", source="s")
+    assert denial.ask("Who owns the ledger?").text != "Carol Diaz"  # a denial names no owner

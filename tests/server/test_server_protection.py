@@ -101,6 +101,24 @@ def test_dev_mode_is_loopback_only_and_needs_no_auth(tmp_path: Path, embedder: E
         assert c.post("/v1/keys", json={}).json()["error"]["code"] == "dev_mode"
 
 
+def test_a_failing_audit_log_names_no_server_path(tmp_path: Path, embedder: Embedder) -> None:
+    with start(tmp_path, embedder, dev=True) as url, httpx.Client(base_url=url, timeout=60) as c:
+        assert c.post("/v1/spaces", json={"name": "au"}).status_code == 201
+        assert c.post("/v1/spaces/au/learn", json={"text": "Ada is in Rome."}).status_code == 200
+        first = c.post("/v1/spaces/au/ask", json={"question": "Where is Ada?"}).json()
+        audit = tmp_path / "spaces" / "au" / "audit.jsonl"
+        audit.unlink()
+        audit.mkdir()  # the log can be neither written nor read now, as on a broken disk
+        answered = c.post("/v1/spaces/au/ask", json={"question": "Who is in Rome?"})
+        assert answered.status_code == 200 and answered.json()["audit_id"] == ""
+        assert "audit_error" in answered.json()["plan"] and str(tmp_path) not in answered.text
+        lookup = c.get(f"/v1/spaces/au/audit/{first['audit_id']}")
+        assert lookup.status_code == 503 and lookup.json()["error"]["code"] == "storage_unavailable"
+        assert str(tmp_path) not in lookup.text
+        # a question refused is a 400 before any stream starts, as from /ask
+        assert c.post("/v1/spaces/au/ask/stream", json={"question": "\u200b"}).status_code == 400
+
+
 def test_cors_only_for_configured_origins(tmp_path: Path, embedder: Embedder) -> None:
     with (
         start(tmp_path, embedder, dev=True, cors_origins=("https://app.example",)) as url,

@@ -168,7 +168,8 @@ def _amount(token: Any) -> str | None:
         # duration ("five minutes", tagged TIME) does
         dated = child.ent_type_ in DATE_LABELS and not duration
         if child.dep_ == "nummod" and not dated and child.like_num:
-            return child.doc[child.left_edge.i : child.i + 1].text  # with "about", "at least"
+            # the whole quantity: "about five", "at least 16", "2 or 3", "between two and three"
+            return child.doc[child.left_edge.i : child.right_edge.i + 1].text
     return None
 
 

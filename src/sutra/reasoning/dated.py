@@ -65,6 +65,8 @@ DID_WHAT = re.compile(r"\bwhat (did|does|do)\b.*\bdo\b", re.IGNORECASE)
 
 def as_of(store: Store, plan: QueryPlan) -> Answer:
     """ "Where was Mary on 3 May 2024?", "What was true on 3 May 2024?": the facts that held that day."""
+    if DID_WHAT.search(plan.question):  # "What did Priya Nair do on …?": what happened that day, as said
+        return on_date(store, plan)
     day = plan.date or ""
     subjects = {i for f in plan.focus for i in f.entity_ids}
     relations = {"located_in"} if plan.intent == "where" else None
@@ -81,9 +83,6 @@ def as_of(store: Store, plan: QueryPlan) -> Answer:
     ]
     if relations:  # one value asked: where the subject was
         return answered(plan, paths[-1].answer, 0.9, paths[-1:], [paths[-1].answer])
-    if DID_WHAT.search(plan.question):  # "What did Priya Nair do on …?": what was done, as it was said
-        items = list(dict.fromkeys(s.statement for p in paths for s in p.steps))
-        return answered(plan, " ".join(items), 0.9, paths, items)
     items = [  # the state that held, closed facts and denials included
         f"{s.subject} {'not ' if s.negated else ''}{s.relation} {s.object}" for p in paths for s in p.steps
     ]

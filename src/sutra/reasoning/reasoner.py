@@ -59,14 +59,35 @@ NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight", 
 APPROXIMATELY = {"about", "around", "approximately", "nearly", "roughly", "almost", "over", "under", "at"}
 
 
+WHO_IS = re.compile(r"\s*who\s+(is|are|was|were)\b", re.IGNORECASE)
+NEGATIVE = {"not", "n't", "never", "no", "nobody", "none", "neither", "nor"}
+SUBORDINATE = {"whether", "if", "that", "because", "when", "while", "although", "who", "which", "by"}
+
+
+def _states_who(question: str, sentence: str) -> bool:
+    """Whether `sentence` is one affirmative "X is Y" with every content word of `question` on one side
+    ("The Nimbus on-call engineer is Dana Whitfield."): not a denial, a passive ("was fired by the CEO"), a
+    clause inside another ("whether …") or a sentence that merely mentions the words."""
+    words = [t for t in nlp.parse_one(sentence) if not t.is_punct]
+    be = [i for i, t in enumerate(words) if t.lower_ in ("is", "are", "was", "were")]
+    if len(be) != 1 or any(t.lower_ in NEGATIVE | SUBORDINATE for t in words):
+        return False
+    at = be[0]
+    if at == 0 or at == len(words) - 1 or words[at + 1].tag_ in ("VBN", "VBG"):
+        return False
+    asked = evidence.content_words(question)
+    sides = (" ".join(t.text for t in words[:at]), " ".join(t.text for t in words[at + 1 :]))
+    return any(asked <= evidence.content_words(side) for side in sides)
+
+
 def _is_amount(text: str) -> bool:
     """One amount: "3 replicas", "at least 16 GB", "about five minutes" (not a list of things)."""
     words = text.lower().split()
     while len(words) > 2 and words[0] in APPROXIMATELY | {"least", "most"}:
         words = words[1:]
-    if "," in text or len(words) < 2:
+    if ", " in text or len(words) < 2:  # "football, two apples" lists things
         return False
-    return words[0].replace(".", "", 1).isdigit() or words[0] in NUMBER_WORDS
+    return words[0].replace(",", "").replace(".", "", 1).isdigit() or words[0] in NUMBER_WORDS
 
 
 class Reasoner:
@@ -135,15 +156,20 @@ class Reasoner:
             if answer.known or plan.intent in ("where", "count"):
                 return answer
             if plan.intent == "who":
-                # "Who is the Nimbus on-call engineer?" may be stated in a sentence the graph holds no
-                # link for: the sentence answers only if it says everything the question asks about
-                matched = self._text_match(plan)
-                if matched.known and evidence.content_words(plan.question) <= evidence.content_words(
-                    matched.paths[0].steps[0].statement
-                ):
-                    return matched
-                return answer
+                return self._stated_who(plan) or answer
         return self._text_match(plan)
+
+    def _stated_who(self, plan: QueryPlan) -> Answer | None:
+        """ "Who is the Nimbus on-call engineer?" may be stated as "The Nimbus on-call engineer is Dana
+        Whitfield.", which the graph holds no link for. Such a sentence answers only a "Who is …?" and
+        only if it is a plain affirmative "X is Y" that says everything the question asks about: "X met
+        the CEO" or "X is not the engineer" do not say who the CEO or the engineer is."""
+        if not WHO_IS.match(plan.question):
+            return None
+        matched = self._text_match(plan)
+        if matched.known and _states_who(plan.question, matched.paths[0].steps[0].statement):
+            return matched
+        return None
 
     # ---- structured questions ----
 
@@ -160,16 +186,21 @@ class Reasoner:
                 cands.extend(found)
         return cands
 
-    def _graph(self, plan: QueryPlan) -> Answer:
+    def _graph(self, plan: QueryPlan, keep: Callable[[str], bool] | None = None) -> Answer:
+        """The answer the graph gives; `keep` limits the candidate answers (by name) considered."""
         stated = self._stated_amount(plan) if plan.intent == "count" else None
         if stated is not None:
             return stated
-        clusters = consensus.cluster(self._candidates(plan))
+        candidates = self._candidates(plan)
+        if keep is not None:
+            candidates = [c for c in candidates if keep(name_of(self.store, c.answer_id))]
+        clusters = consensus.cluster(candidates)
         if plan.intent == "count":
             current = [
                 c for c in clusters if c.best.edges[-1].current and c.support >= self.settings.min_confidence
             ]
-            paths = [path_of(self.store, c.best) for c in current]
+            # none held now: the paths show what was held and let go, the evidence for "0"
+            paths = [path_of(self.store, c.best) for c in current or clusters[: consensus.KEEP_PATHS]]
             items = [name_of(self.store, c.answer_id) for c in current]
             if not items and plan.question.lower().lstrip().startswith("how much"):
                 # an amount ("how much memory ..."), not a number of things held: none found is not "0"
@@ -254,8 +285,9 @@ class Reasoner:
     def _stated_amount(self, plan: QueryPlan) -> Answer | None:
         """ "How many replicas does the cluster run?" when a fact states it ("runs 3 replicas"): the
         amount is read, not counted. The counted noun then names a stored amount ("3 replicas"), so it is
-        dropped from the focus and the rest asked as "what"; only an answer that is an amount of that noun
-        counts. Counting things held ("How many objects is Daniel carrying?") is left to `_graph`."""
+        dropped from the focus and the rest asked as "what", among answers that are amounts of that noun
+        ("2 databases" does not answer for replicas). Counting things held ("How many objects is Daniel
+        carrying?") is left to `_graph`."""
         asked = COUNTED.match(plan.question)
         if asked is None:
             return None
@@ -263,10 +295,12 @@ class Reasoner:
         rest = [f for f in plan.focus if evidence.content_words(f.text) != counted]
         if not rest or len(rest) == len(plan.focus):
             return None
-        answer = self._graph(dataclasses.replace(plan, intent="what", focus=rest))
-        if answer.known and _is_amount(answer.text) and evidence.content_words(answer.text) >= counted:
-            return answer
-        return None
+
+        def amount_of_counted(name: str) -> bool:
+            return _is_amount(name) and evidence.content_words(name) >= counted
+
+        answer = self._graph(dataclasses.replace(plan, intent="what", focus=rest), keep=amount_of_counted)
+        return answer if answer.known else None
 
     def _unresolved_reason(self, names: list[str]) -> str:
         """Why names the store does not know stop the answer. A name may still occur inside stored

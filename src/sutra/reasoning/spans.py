@@ -56,7 +56,10 @@ def find(question: str, sentences: list[str]) -> tuple[str, int] | None:
         return None
     asked = question.lower()
     for index, sentence in enumerate(sentences):
-        for ent in nlp.parse_one(sentence).ents:
+        doc = nlp.parse_one(sentence)
+        if any(t.dep_ == "neg" for t in doc):  # "Carol does not own the ledger" names no owner
+            continue
+        for ent in doc.ents:
             text = ent.text.strip(" \"'")
             if ent.label_ in kinds and text and text.lower() not in asked:
                 return text, index

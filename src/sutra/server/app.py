@@ -89,7 +89,8 @@ def _health_routes(app: FastAPI) -> None:
         try:
             await anyio.to_thread.run_sync(_warm, state)
         except SutraError as exc:
-            return json_response({"ready": False, "detail": str(exc)}, 503)
+            detail = errors.public_message(state.config, str(exc))
+            return json_response({"ready": False, "detail": detail}, 503)
         return json_response({"ready": True, "detail": f"{len(state.accounts.spaces())} spaces"})
 
 

@@ -12,6 +12,7 @@ from sutra.engine import Sutra
 from sutra.errors import InputError
 from sutra.learning import nlp
 from sutra.reasoning.query import parsed_text
+from sutra.server.errors import public_message
 from sutra.server.responses import dumps
 from sutra.server.schemas import AskIn
 from sutra.server.spaces import Space
@@ -30,7 +31,10 @@ async def answer_bytes(request: Request, space: Space, body: AskIn) -> bytes:
 
     def run(engine: Sutra) -> tuple[int, bytes]:
         version = engine.store.version()  # read first: a cached entry never claims a newer state
-        return version, dumps(engine.ask(body.question, resolve=body.resolve).to_dict())
+        answer = engine.ask(body.question, resolve=body.resolve)
+        if "audit_error" in answer.plan:  # it names the audit file: not for callers
+            answer.plan["audit_error"] = public_message(state.config, answer.plan["audit_error"])
+        return version, dumps(answer.to_dict())
 
     version, encoded = await state.spaces.read(space, run)
     state.answers.put(key, version, encoded)

@@ -20,9 +20,11 @@ from sutra.errors import (
     InputError,
     ModelError,
     NotFoundError,
+    StorageError,
     StoreLockedError,
     SutraError,
 )
+from sutra.server.config import ServerConfig
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,7 @@ _LIBRARY = [
     (NotFoundError, 404, "not_found"),
     (StoreLockedError, 503, "space_locked"),
     (CorruptionError, 503, "space_corrupt"),
+    (StorageError, 503, "storage_unavailable"),  # the disk refused (full, unreadable): not the caller's fault
     (ModelError, 503, "model_unavailable"),
 ]
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
@@ -60,13 +63,22 @@ def library_error(exc: SutraError) -> tuple[int, str]:
     return 500, "engine_error"
 
 
-def without_paths(message: str, data_dir: Path) -> str:
+def without_paths(message: str, data_dir: Path, model_dir: Path | None = None) -> str:
     """The library's messages name files for the person at the console; a caller over HTTP learns no path
-    on the server: the data directory (as given and resolved) and the home folder become placeholders."""
-    for path, placeholder in ((data_dir.resolve(), "<data>"), (data_dir, "<data>"), (Path.home(), "~")):
+    on the server: the data directory, the model directory (as given and resolved) and the home folder
+    become placeholders."""
+    places = [(data_dir.resolve(), "<data>"), (data_dir, "<data>")]
+    if model_dir is not None:
+        places += [(model_dir.resolve(), "<models>"), (model_dir, "<models>")]
+    for path, placeholder in [*places, (Path.home(), "~")]:
         if str(path) not in (".", "/"):
             message = message.replace(str(path), placeholder)
     return message
+
+
+def public_message(config: ServerConfig, message: str) -> str:
+    """`message` as a caller of this server may read it (see `without_paths`)."""
+    return _printable(without_paths(message, config.data_dir, config.engine.model_dir))
 
 
 def _printable(message: str) -> str:
@@ -83,8 +95,7 @@ def install(app: FastAPI) -> None:
         status, code = library_error(exc)
         if status >= 500:
             log.error("engine error: %s", exc)
-        data_dir = request.app.state.sutra.config.data_dir
-        return error_response(status, code, _printable(without_paths(str(exc), data_dir)))
+        return error_response(status, code, public_message(request.app.state.sutra.config, str(exc)))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> Response:

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from starlette.responses import Response
 
+from sutra import validation
 from sutra.engine import Sutra
 from sutra.errors import InputError
 from sutra.model import Document
@@ -96,4 +97,5 @@ async def ask(body: AskIn, request: Request, space: ReaderSpace) -> Response:
     responses=event_stream([*stream.STAGES, "error"], "The stages, then the full answer."),
 )
 async def ask_stream(body: AskIn, request: Request, space: ReaderSpace) -> Response:
+    validation.question(body.question)  # a question refused is a 400, as from /ask, not an error event
     return EventStreamResponse(stream.ask_events(request, space, body))
