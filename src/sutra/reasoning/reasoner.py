@@ -24,6 +24,7 @@ from sutra.reasoning import (
     evidence,
     spans,
     spatial,
+    stated,
     transfers,
 )
 from sutra.reasoning.claims import ClaimChecker
@@ -54,40 +55,6 @@ CO_ANSWER_SHARE = 0.95  # values this close to the best one are listed together,
 WHO_WHAT = ("who", "whom", "what", "which")
 HAPPEN = {"happen", "occur", "take_place"}
 ASKS_WH = re.compile(r"\s*(what|who|which|where)\b", re.IGNORECASE)
-COUNTED = re.compile(r"\s*how (?:many|much)\s+([\w-]+)", re.IGNORECASE)  # the noun counted
-NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "dozen"}
-APPROXIMATELY = {"about", "around", "approximately", "nearly", "roughly", "almost", "over", "under", "at"}
-
-
-WHO_IS = re.compile(r"\s*who\s+(is|are|was|were)\b", re.IGNORECASE)
-NEGATIVE = {"not", "n't", "never", "no", "nobody", "none", "neither", "nor"}
-SUBORDINATE = {"whether", "if", "that", "because", "when", "while", "although", "who", "which", "by"}
-
-
-def _states_who(question: str, sentence: str) -> bool:
-    """Whether `sentence` is one affirmative "X is Y" with every content word of `question` on one side
-    ("The Nimbus on-call engineer is Dana Whitfield."): not a denial, a passive ("was fired by the CEO"), a
-    clause inside another ("whether …") or a sentence that merely mentions the words."""
-    words = [t for t in nlp.parse_one(sentence) if not t.is_punct]
-    be = [i for i, t in enumerate(words) if t.lower_ in ("is", "are", "was", "were")]
-    if len(be) != 1 or any(t.lower_ in NEGATIVE | SUBORDINATE for t in words):
-        return False
-    at = be[0]
-    if at == 0 or at == len(words) - 1 or words[at + 1].tag_ in ("VBN", "VBG"):
-        return False
-    asked = evidence.content_words(question)
-    sides = (" ".join(t.text for t in words[:at]), " ".join(t.text for t in words[at + 1 :]))
-    return any(asked <= evidence.content_words(side) for side in sides)
-
-
-def _is_amount(text: str) -> bool:
-    """One amount: "3 replicas", "at least 16 GB", "about five minutes" (not a list of things)."""
-    words = text.lower().split()
-    while len(words) > 2 and words[0] in APPROXIMATELY | {"least", "most"}:
-        words = words[1:]
-    if ", " in text or len(words) < 2:  # "football, two apples" lists things
-        return False
-    return words[0].replace(",", "").replace(".", "", 1).isdigit() or words[0] in NUMBER_WORDS
 
 
 class Reasoner:
@@ -164,10 +131,10 @@ class Reasoner:
         Whitfield.", which the graph holds no link for. Such a sentence answers only a "Who is …?" and
         only if it is a plain affirmative "X is Y" that says everything the question asks about: "X met
         the CEO" or "X is not the engineer" do not say who the CEO or the engineer is."""
-        if not WHO_IS.match(plan.question):
+        if not stated.WHO_IS.match(plan.question):
             return None
         matched = self._text_match(plan)
-        if matched.known and _states_who(plan.question, matched.paths[0].steps[0].statement):
+        if matched.known and stated.says_who(plan.question, matched.paths[0].steps[0].statement):
             return matched
         return None
 
@@ -188,9 +155,9 @@ class Reasoner:
 
     def _graph(self, plan: QueryPlan, keep: Callable[[str], bool] | None = None) -> Answer:
         """The answer the graph gives; `keep` limits the candidate answers (by name) considered."""
-        stated = self._stated_amount(plan) if plan.intent == "count" else None
-        if stated is not None:
-            return stated
+        amount = self._stated_amount(plan) if plan.intent == "count" else None
+        if amount is not None:
+            return amount
         candidates = self._candidates(plan)
         if keep is not None:
             candidates = [c for c in candidates if keep(name_of(self.store, c.answer_id))]
@@ -288,7 +255,7 @@ class Reasoner:
         dropped from the focus and the rest asked as "what", among answers that are amounts of that noun
         ("2 databases" does not answer for replicas). Counting things held ("How many objects is Daniel
         carrying?") is left to `_graph`."""
-        asked = COUNTED.match(plan.question)
+        asked = stated.COUNTED.match(plan.question)
         if asked is None:
             return None
         counted = evidence.content_words(asked.group(1))
@@ -297,7 +264,7 @@ class Reasoner:
             return None
 
         def amount_of_counted(name: str) -> bool:
-            return _is_amount(name) and evidence.content_words(name) >= counted
+            return stated.is_amount(name) and evidence.content_words(name) >= counted
 
         answer = self._graph(dataclasses.replace(plan, intent="what", focus=rest), keep=amount_of_counted)
         return answer if answer.known else None
