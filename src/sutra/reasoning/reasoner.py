@@ -119,7 +119,7 @@ class Reasoner:
         if plan.intent == "yesno":
             return self._yes_no(plan)
         if plan.focus and plan.relations:
-            answer = self._graph(plan)
+            answer = (self._stated_amount(plan) if plan.intent == "count" else None) or self._graph(plan)
             if answer.known or plan.intent in ("where", "count"):
                 return answer
             if plan.intent == "who":
@@ -155,9 +155,6 @@ class Reasoner:
 
     def _graph(self, plan: QueryPlan, keep: Callable[[str], bool] | None = None) -> Answer:
         """The answer the graph gives; `keep` limits the candidate answers (by name) considered."""
-        amount = self._stated_amount(plan) if plan.intent == "count" else None
-        if amount is not None:
-            return amount
         candidates = self._candidates(plan)
         if keep is not None:
             candidates = [c for c in candidates if keep(name_of(self.store, c.answer_id))]
@@ -166,8 +163,6 @@ class Reasoner:
             current = [
                 c for c in clusters if c.best.edges[-1].current and c.support >= self.settings.min_confidence
             ]
-            # none held now: the paths show what was held and let go, the evidence for "0"
-            paths = [path_of(self.store, c.best) for c in current or clusters[: consensus.KEEP_PATHS]]
             items = [name_of(self.store, c.answer_id) for c in current]
             if not items and plan.question.lower().lstrip().startswith("how much"):
                 # an amount ("how much memory ..."), not a number of things held: none found is not "0"
@@ -176,6 +171,8 @@ class Reasoner:
                 return self._unknown(
                     plan, f"nothing stored says what {plan.focus[0].text!r} has or holds; none can be counted"
                 )
+            # none held now: the paths show what was held and let go, the evidence for "0"
+            paths = [path_of(self.store, c.best) for c in current or clusters[: consensus.KEEP_PATHS]]
             return answered(plan, str(len(items)), 0.9 if items else 0.6, paths, items)
         if not clusters:
             return self._unknown(
@@ -253,8 +250,8 @@ class Reasoner:
         """ "How many replicas does the cluster run?" when a fact states it ("runs 3 replicas"): the
         amount is read, not counted. The counted noun then names a stored amount ("3 replicas"), so it is
         dropped from the focus and the rest asked as "what", among answers that are amounts of that noun
-        ("2 databases" does not answer for replicas). Counting things held ("How many objects is Daniel
-        carrying?") is left to `_graph`."""
+        ("2 databases" does not answer for replicas). None when no amount is stated: counting things
+        held ("How many objects is Daniel carrying?") is then left to `_graph`."""
         asked = stated.COUNTED.match(plan.question)
         if asked is None:
             return None

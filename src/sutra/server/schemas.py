@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from sutra import validation
+from sutra.errors import InputError
 from sutra.validation import MAX_QUESTION_CHARS, MAX_TEXT_CHARS
 
 Resolve = Literal["recent", "confidence", "sources"]
@@ -34,9 +36,9 @@ class Utf8Body(BaseModel):
 def _check_utf8(value: Any) -> None:
     if isinstance(value, str):
         try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise ValueError(f"not valid UTF-8 text (a lone surrogate at character {exc.start:,})") from None
+            validation.string(value, "the text")  # the engine's own UTF-8 rule, as a pydantic error
+        except InputError as exc:
+            raise ValueError(str(exc)) from None
     elif isinstance(value, (list, tuple)):
         for item in value:
             _check_utf8(item)
